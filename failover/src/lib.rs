@@ -1,0 +1,12 @@
+//! The failover library: what monit and the seed's bash script did, as code that runs
+//! unchanged in the lab (`sim/`, under turmoil) and in production (`failoverd`).
+//!
+//! Layout:
+//! - [`resp`]: a RESP2 client over any async byte stream, used to poll and command redis
+//!   servers. It is generic over the stream so turmoil's and tokio's `TcpStream` both fit.
+//! - [`runtime_api`]: a client of HAProxy's runtime API (the stats socket's text protocol).
+//!
+//! The controller (detection, decision, recovery plans) lands here with the failover issue.
+
+pub mod resp;
+pub mod runtime_api;

@@ -1,0 +1,1 @@
+//! Behaviour probes run against the models and against the real binaries.

@@ -1,0 +1,1 @@
+//! The haproxy model (filled in by the haproxy work).

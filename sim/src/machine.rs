@@ -1,0 +1,214 @@
+//! A simulated machine: one turmoil host running named processes under a small supervisor.
+//!
+//! A process's tasks live in one `JoinSet`; killing the process drops it, which aborts every
+//! task and drops their sockets, so peers see the connection closed as the kernel would close
+//! it. A machine *crash* is different and is done by the lab (hold the host's links, then
+//! crash it in turmoil): peers of a dead machine hear nothing.
+//!
+//! The supervisor is driven through a [`MachineControl`], shared between the code that builds
+//! the lab (outside the simulation, between steps) and the host's software (inside).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+/// What a process is handed when it starts.
+#[derive(Clone)]
+pub struct ProcessCtx {
+    /// The machine's name (its turmoil host name).
+    pub machine: String,
+    /// The process's name on its machine, e.g. "redis-9001" or "haproxy".
+    pub name: String,
+    /// A seed for the process's own randomness, fixed by the lab seed, the machine, the
+    /// process and how many times it has started.
+    pub seed: u64,
+    /// `true` while the process is frozen (SIGSTOP): it must not answer anything.
+    pub paused: watch::Receiver<bool>,
+}
+
+impl ProcessCtx {
+    /// Waits until the process is not paused. Every loop that answers peers awaits this
+    /// before it acts, so a paused process accepts connections (the kernel does) but says
+    /// nothing.
+    pub async fn running(&self) {
+        let mut rx = self.paused.clone();
+        // A closed channel means the machine is going away; nothing to wait for then.
+        let _ = rx.wait_for(|paused| !*paused).await;
+    }
+}
+
+type ProcessFuture = Pin<Box<dyn Future<Output = ()>>>;
+/// Starts a process: called again on every restart.
+pub type ProcessFactory = Rc<dyn Fn(ProcessCtx) -> ProcessFuture>;
+
+/// Boxes an async process body into a [`ProcessFactory`].
+pub fn factory<F, Fut>(f: F) -> ProcessFactory
+where
+    F: Fn(ProcessCtx) -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    Rc::new(move |ctx| Box::pin(f(ctx)) as ProcessFuture)
+}
+
+/// A command to a machine's supervisor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessCommand {
+    /// Kill the process (SIGKILL): its connections close.
+    Kill(String),
+    /// Start the process if it is not running.
+    Start(String),
+    /// Freeze the process (SIGSTOP).
+    Pause(String),
+    /// Thaw the process (SIGCONT).
+    Resume(String),
+}
+
+/// What the supervisor reports back, with the simulated time it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessEvent {
+    pub at: std::time::Duration,
+    pub machine: String,
+    pub command: ProcessCommand,
+    /// False when the command had no effect (killing a process that was not running).
+    pub took_effect: bool,
+}
+
+/// The shared handle through which the lab commands a machine's processes.
+#[derive(Clone, Default)]
+pub struct MachineControl {
+    inner: Rc<ControlInner>,
+}
+
+#[derive(Default)]
+struct ControlInner {
+    queue: RefCell<VecDeque<ProcessCommand>>,
+    notify: Notify,
+    events: RefCell<Vec<ProcessEvent>>,
+}
+
+impl MachineControl {
+    pub fn send(&self, command: ProcessCommand) {
+        self.inner.queue.borrow_mut().push_back(command);
+        self.inner.notify.notify_one();
+    }
+
+    /// Takes the events the supervisor reported since the last call.
+    pub fn drain_events(&self) -> Vec<ProcessEvent> {
+        std::mem::take(&mut *self.inner.events.borrow_mut())
+    }
+}
+
+/// The definition of a machine: its processes, started in order at boot.
+#[derive(Clone)]
+pub struct MachineSpec {
+    pub name: String,
+    pub seed: u64,
+    pub processes: Vec<(String, ProcessFactory)>,
+}
+
+struct Slot {
+    factory: ProcessFactory,
+    tasks: Option<JoinSet<()>>,
+    paused: watch::Sender<bool>,
+    incarnation: u64,
+}
+
+/// The machine's software: starts every process, then obeys its control until crashed.
+pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
+    let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
+    for (name, factory) in &spec.processes {
+        let (paused, _) = watch::channel(false);
+        slots.insert(
+            name.clone(),
+            Slot {
+                factory: factory.clone(),
+                tasks: None,
+                paused,
+                incarnation: 0,
+            },
+        );
+        start(&spec, name, slots.get_mut(name).expect("just inserted"));
+    }
+    loop {
+        let next = control.inner.queue.borrow_mut().pop_front();
+        let Some(command) = next else {
+            control.inner.notify.notified().await;
+            continue;
+        };
+        let took_effect = match &command {
+            ProcessCommand::Kill(name) => match slots.get_mut(name) {
+                Some(slot) => match slot.tasks.take() {
+                    Some(mut tasks) => {
+                        tasks.abort_all();
+                        // Let the aborted tasks drop their sockets before we report.
+                        while tasks.join_next().await.is_some() {}
+                        let _ = slot.paused.send(false);
+                        true
+                    }
+                    None => false,
+                },
+                None => false,
+            },
+            ProcessCommand::Start(name) => match slots.get_mut(name) {
+                Some(slot) if slot.tasks.is_none() => {
+                    start(&spec, name, slot);
+                    true
+                }
+                _ => false,
+            },
+            ProcessCommand::Pause(name) => set_paused(&mut slots, name, true),
+            ProcessCommand::Resume(name) => set_paused(&mut slots, name, false),
+        };
+        tracing::info!(machine = %spec.name, ?command, took_effect, "process command");
+        control.inner.events.borrow_mut().push(ProcessEvent {
+            at: turmoil::sim_elapsed().unwrap_or_default(),
+            machine: spec.name.clone(),
+            command,
+            took_effect,
+        });
+    }
+}
+
+fn set_paused(slots: &mut BTreeMap<String, Slot>, name: &str, paused: bool) -> bool {
+    match slots.get_mut(name) {
+        Some(slot) if slot.tasks.is_some() && *slot.paused.borrow() != paused => {
+            let _ = slot.paused.send(paused);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn start(spec: &MachineSpec, name: &str, slot: &mut Slot) {
+    slot.incarnation += 1;
+    let ctx = ProcessCtx {
+        machine: spec.name.clone(),
+        name: name.to_string(),
+        seed: derive_seed(spec.seed, &[&spec.name, name, &slot.incarnation.to_string()]),
+        paused: slot.paused.subscribe(),
+    };
+    let mut tasks = JoinSet::new();
+    tasks.spawn_local((slot.factory)(ctx));
+    slot.tasks = Some(tasks);
+}
+
+/// Mixes a seed with names into a new seed (FNV-1a then splitmix64), stable on every
+/// platform and Rust version.
+pub fn derive_seed(seed: u64, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let mut z = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49eb_133c_e111);
+    z ^ (z >> 31)
+}
