@@ -1,0 +1,39 @@
+//! A redis server's settings: the few of Debian's redis.conf that shape failover.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    pub port: u16,
+    /// `repl-diskless-sync-delay`: Debian ships 5 s; replicas that ask for a full sync in
+    /// this window share one transfer.
+    pub diskless_sync_delay: Duration,
+    /// Full-sync transfer speed, so that a bigger dataset takes longer to ship.
+    pub sync_bytes_per_second: u64,
+    /// `repl-timeout`: a link with no traffic for this long is considered dead.
+    pub repl_timeout: Duration,
+    /// `repl-ping-replica-period`: the master pings its replicas through the stream.
+    pub repl_ping_period: Duration,
+    /// `repl-backlog-size`.
+    pub backlog_size: usize,
+    /// `min-replicas-to-write` (CONFIG SET-able).
+    pub min_replicas_to_write: i64,
+    /// `min-replicas-max-lag` in seconds (CONFIG SET-able).
+    pub min_replicas_max_lag: i64,
+}
+
+impl RedisConfig {
+    /// Debian's redis.conf with the port changed.
+    pub fn debian(port: u16) -> Self {
+        Self {
+            port,
+            diskless_sync_delay: Duration::from_secs(5),
+            sync_bytes_per_second: 50 * 1024 * 1024,
+            repl_timeout: Duration::from_secs(60),
+            repl_ping_period: Duration::from_secs(10),
+            backlog_size: 1024 * 1024,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+        }
+    }
+}
