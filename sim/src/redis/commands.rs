@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::info;
 use super::keyspace::{frame_list, parse_i64};
-use super::state::{MasterLink, LinkState, Server};
+use super::state::{LinkState, MasterLink, Server};
 
 pub enum Outcome {
     Reply(OwnedFrame),
@@ -22,7 +22,10 @@ pub enum Outcome {
         offset: u64,
     },
     /// PSYNC/SYNC: the connection becomes a replica's link.
-    Psync { replid: String, offset: i64 },
+    Psync {
+        replid: String,
+        offset: i64,
+    },
     /// CLIENT KILL TYPE normal: kill the other normal clients, reply how many.
     KillNormalClients,
 }
@@ -158,7 +161,9 @@ fn run(server: &mut Server, client: &mut ClientState, name: &str, args: &[Vec<u8
         }
         "select" => match parse_i64(&args[1]) {
             Some(0) => ok(),
-            Some(n) if (0..16).contains(&n) => err("ERR SELECT is not supported by this model beyond DB 0"),
+            Some(n) if (0..16).contains(&n) => {
+                err("ERR SELECT is not supported by this model beyond DB 0")
+            }
             Some(_) => err("ERR DB index is out of range"),
             None => err("ERR value is not an integer or out of range"),
         },
@@ -208,7 +213,9 @@ fn run(server: &mut Server, client: &mut ClientState, name: &str, args: &[Vec<u8
         "quit" => return Outcome::ReplyAndClose(ok()),
         "replconf" => {
             if args.len() >= 3 && lower(&args[1]) == "listening-port" {
-                client.listening_port = std::str::from_utf8(&args[2]).ok().and_then(|p| p.parse().ok());
+                client.listening_port = std::str::from_utf8(&args[2])
+                    .ok()
+                    .and_then(|p| p.parse().ok());
             }
             ok()
         }
@@ -251,11 +258,18 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     if host.eq_ignore_ascii_case("no") && lower(port) == "one" {
         if server.is_replica() {
             server.promote();
-            tracing::info!(port = server.config.port, "MASTER MODE enabled (REPLICAOF NO ONE)");
+            tracing::info!(
+                port = server.config.port,
+                "MASTER MODE enabled (REPLICAOF NO ONE)"
+            );
         }
         return ok();
     }
-    let Some(port) = std::str::from_utf8(port).ok().and_then(|p| p.parse::<u16>().ok()).filter(|p| *p > 0) else {
+    let Some(port) = std::str::from_utf8(port)
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok())
+        .filter(|p| *p > 0)
+    else {
         return err("ERR Invalid master port");
     };
     if let Some(link) = &server.master {
@@ -286,7 +300,10 @@ fn config(server: &mut Server, args: &[Vec<u8>]) -> OwnedFrame {
             let params = [
                 ("min-replicas-max-lag", server.config.min_replicas_max_lag),
                 ("min-replicas-to-write", server.config.min_replicas_to_write),
-                ("repl-diskless-sync-delay", server.config.diskless_sync_delay.as_secs() as i64),
+                (
+                    "repl-diskless-sync-delay",
+                    server.config.diskless_sync_delay.as_secs() as i64,
+                ),
                 ("repl-timeout", server.config.repl_timeout.as_secs() as i64),
             ];
             for pattern in &args[2..] {
@@ -313,8 +330,12 @@ fn config(server: &mut Server, args: &[Vec<u8>]) -> OwnedFrame {
             for pair in args[2..].chunks(2) {
                 let name = lower(&pair[0]);
                 let slot = match name.as_str() {
-                    "min-replicas-to-write" | "min-slaves-to-write" => &mut server.config.min_replicas_to_write,
-                    "min-replicas-max-lag" | "min-slaves-max-lag" => &mut server.config.min_replicas_max_lag,
+                    "min-replicas-to-write" | "min-slaves-to-write" => {
+                        &mut server.config.min_replicas_to_write
+                    }
+                    "min-replicas-max-lag" | "min-slaves-max-lag" => {
+                        &mut server.config.min_replicas_max_lag
+                    }
                     _ => {
                         return err(format!(
                             "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"

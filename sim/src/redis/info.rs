@@ -66,7 +66,10 @@ pub fn replication(server: &Server, now: Instant) -> String {
                 "master_sync_in_progress",
                 u8::from(link.state == LinkState::Sync).to_string(),
             );
-            line("slave_read_repl_offset", server.master_repl_offset.to_string());
+            line(
+                "slave_read_repl_offset",
+                server.master_repl_offset.to_string(),
+            );
             line("slave_repl_offset", server.master_repl_offset.to_string());
             if !up {
                 let since = link
@@ -81,6 +84,12 @@ pub fn replication(server: &Server, now: Instant) -> String {
         }
     }
     line("connected_slaves", server.replicas.len().to_string());
+    if server.config.min_replicas_to_write > 0 && server.config.min_replicas_max_lag > 0 {
+        line(
+            "min_slaves_good_slaves",
+            server.good_replicas(now).to_string(),
+        );
+    }
     for (i, r) in server.replicas.values().enumerate() {
         line(
             &format!("slave{i}"),

@@ -58,7 +58,9 @@ impl Keyspace {
             Some(Value::Str(v)) => parse_i64(v).ok_or(NOT_INTEGER)?,
             Some(Value::List(_)) => return Err(WRONGTYPE),
         };
-        let next = current.checked_add(by).ok_or("ERR increment or decrement would overflow")?;
+        let next = current
+            .checked_add(by)
+            .ok_or("ERR increment or decrement would overflow")?;
         self.keys
             .insert(key.to_vec(), Value::Str(next.to_string().into_bytes()));
         Ok(next)
@@ -86,8 +88,16 @@ impl Keyspace {
             Some(Value::Str(_)) => return Err(WRONGTYPE),
         };
         let len = list.len() as i64;
-        let start = if start < 0 { (len + start).max(0) } else { start };
-        let stop = if stop < 0 { len + stop } else { stop.min(len - 1) };
+        let start = if start < 0 {
+            (len + start).max(0)
+        } else {
+            start
+        };
+        let stop = if stop < 0 {
+            len + stop
+        } else {
+            stop.min(len - 1)
+        };
         if start > stop || start >= len {
             return Ok(Vec::new());
         }
@@ -139,7 +149,11 @@ impl Keyspace {
 pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
     let s = std::str::from_utf8(bytes).ok()?;
     // Redis rejects leading '+', spaces and leading zeros ("01").
-    if s.is_empty() || s.starts_with('+') || (s.len() > 1 && s.starts_with('0')) || s.starts_with("-0") {
+    if s.is_empty()
+        || s.starts_with('+')
+        || (s.len() > 1 && s.starts_with('0'))
+        || s.starts_with("-0")
+    {
         return None;
     }
     s.parse().ok()
@@ -156,8 +170,13 @@ mod tests {
     #[test]
     fn lrange_follows_redis_index_rules() {
         let mut ks = Keyspace::default();
-        ks.rpush(b"l", &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]).unwrap();
-        let s = |v: Vec<Vec<u8>>| v.into_iter().map(|x| String::from_utf8(x).unwrap()).collect::<Vec<_>>();
+        ks.rpush(b"l", &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+            .unwrap();
+        let s = |v: Vec<Vec<u8>>| {
+            v.into_iter()
+                .map(|x| String::from_utf8(x).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(s(ks.lrange(b"l", 0, -1).unwrap()), ["a", "b", "c"]);
         assert_eq!(s(ks.lrange(b"l", -2, 10).unwrap()), ["b", "c"]);
         assert_eq!(s(ks.lrange(b"l", 2, 1).unwrap()), Vec::<String>::new());

@@ -157,7 +157,9 @@ fn split_inline(line: &str) -> Option<Vec<Vec<u8>>> {
 /// Encodes a command as the replication stream carries it (a RESP array of bulk strings).
 pub fn encode_args(args: &[Vec<u8>]) -> Vec<u8> {
     encode_frame(&OwnedFrame::Array(
-        args.iter().map(|a| OwnedFrame::BulkString(a.clone())).collect(),
+        args.iter()
+            .map(|a| OwnedFrame::BulkString(a.clone()))
+            .collect(),
     ))
 }
 
@@ -181,7 +183,9 @@ mod tests {
 
     #[test]
     fn reads_inline_and_resp_commands() {
-        let cmds = parse_all(b"PING\r\ninfo replication\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n\r\nset \"a b\" 'c'\n");
+        let cmds = parse_all(
+            b"PING\r\ninfo replication\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n\r\nset \"a b\" 'c'\n",
+        );
         assert_eq!(
             cmds,
             vec![

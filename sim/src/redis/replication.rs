@@ -314,7 +314,11 @@ async fn run_link(
         stream.write_all(&step(args(&["PING"]))).await?;
         read_line(&mut stream, &mut buf).await?;
         stream
-            .write_all(&step(args(&["REPLCONF", "listening-port", &my_port.to_string()])))
+            .write_all(&step(args(&[
+                "REPLCONF",
+                "listening-port",
+                &my_port.to_string(),
+            ])))
             .await?;
         read_line(&mut stream, &mut buf).await?;
         stream
@@ -367,14 +371,23 @@ async fn run_link(
             s.ensure_backlog();
             tracing::info!(machine = %ctx.machine, port = my_port, "successful partial resynchronization with master");
         }
-        _ => return Err(std::io::Error::other(format!("unexpected PSYNC reply {reply:?}"))),
+        _ => {
+            return Err(std::io::Error::other(format!(
+                "unexpected PSYNC reply {reply:?}"
+            )))
+        }
     }
     set_link(server, generation, |l| {
         l.state = LinkState::Connected;
         l.last_io = Some(Instant::now());
         l.down_since = None;
     });
-    reader = CommandReader::with_buffered(std::mem::take(&mut buf).into_iter().chain(reader.take_buffered()).collect());
+    reader = CommandReader::with_buffered(
+        std::mem::take(&mut buf)
+            .into_iter()
+            .chain(reader.take_buffered())
+            .collect(),
+    );
     let (mut rd, mut wr) = stream.into_split();
     let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_io = Instant::now();

@@ -99,7 +99,12 @@ async fn serve(
             }
             Outcome::KillNormalClients => {
                 let mut s = server.borrow_mut();
-                let victims: Vec<u64> = s.clients.keys().copied().filter(|c| *c != client.id).collect();
+                let victims: Vec<u64> = s
+                    .clients
+                    .keys()
+                    .copied()
+                    .filter(|c| *c != client.id)
+                    .collect();
                 for v in &victims {
                     if let Some(entry) = s.clients.remove(v) {
                         entry.kill.notify_one();
@@ -115,8 +120,16 @@ async fn serve(
             Outcome::Psync { replid, offset } => {
                 server.borrow_mut().clients.remove(&client.id);
                 let pending = reader.take_buffered();
-                replication::serve_replica(server.clone(), ctx.clone(), stream, client, replid, offset, pending)
-                    .await;
+                replication::serve_replica(
+                    server.clone(),
+                    ctx.clone(),
+                    stream,
+                    client,
+                    replid,
+                    offset,
+                    pending,
+                )
+                .await;
                 return true;
             }
         };

@@ -200,8 +200,8 @@ impl Server {
         if offset < 1 || self.backlog.is_none() {
             return false;
         }
-        let ok_id = replid == self.replid
-            || (replid == self.replid2 && offset <= self.second_repl_offset);
+        let ok_id =
+            replid == self.replid || (replid == self.replid2 && offset <= self.second_repl_offset);
         ok_id && self.stream_from(offset as u64).is_some()
     }
 

@@ -1,0 +1,70 @@
+//! Fidelity: every probe runs against the models (in turmoil) and against the real
+//! redis-server 7 and haproxy 2.6 on loopback, and what each did must agree.
+//!
+//! Set FIDELITY_SKIP_REAL=1 to run only the model side (for a machine without the
+//! binaries); `.ci/run` installs them and runs both sides.
+
+use std::time::Duration;
+
+use sim::fidelity::{probes, real_lab, sim_lab};
+
+/// How far apart the model's and the binary's timings may be.
+const TOLERANCE: Duration = Duration::from_millis(1500);
+
+fn check(name: &str) {
+    let probe = probes::all()
+        .into_iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no probe named {name}"));
+    let model = sim_lab::run(&probe, 1);
+    println!("--- {name}: model\n{}", model.render());
+    if std::env::var_os("FIDELITY_SKIP_REAL").is_some() {
+        println!("FIDELITY_SKIP_REAL is set: the real side of {name} was not run");
+        return;
+    }
+    real_lab::binaries_present().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let real = rt
+        .block_on(real_lab::run(&probe))
+        .unwrap_or_else(|e| panic!("{name}: could not start the real processes: {e}"));
+    println!("--- {name}: real\n{}", real.render());
+    if let Err(diff) = model.compare(&real, TOLERANCE) {
+        panic!("{name}: the model and the real binaries differ:\n{diff}");
+    }
+}
+
+macro_rules! fidelity_tests {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $( #[test] fn $test() { check($name); } )*
+
+        #[test]
+        fn every_probe_has_a_test() {
+            let tested = [$($name),*];
+            for p in probes::all() {
+                assert!(tested.contains(&p.name), "probe {} has no test", p.name);
+            }
+        }
+    };
+}
+
+fidelity_tests! {
+    redis_commands_and_errors => "redis-commands-and-errors",
+    redis_master_and_replica_info => "redis-master-and-replica-info",
+    redis_replica_after_master_dies => "redis-replica-after-master-dies",
+    redis_promote_then_write => "redis-promote-then-write",
+    redis_min_replicas_wait_client_kill => "redis-min-replicas-wait-client-kill",
+}
+
+#[test]
+fn the_model_side_is_deterministic() {
+    let probe = probes::all()
+        .into_iter()
+        .find(|p| p.name == "redis-promote-then-write")
+        .expect("probe exists");
+    let a = sim_lab::run(&probe, 7).render();
+    let b = sim_lab::run(&probe, 7).render();
+    assert_eq!(a, b);
+}
