@@ -189,7 +189,10 @@ fn start(spec: &MachineSpec, name: &str, slot: &mut Slot) {
     let ctx = ProcessCtx {
         machine: spec.name.clone(),
         name: name.to_string(),
-        seed: derive_seed(spec.seed, &[&spec.name, name, &slot.incarnation.to_string()]),
+        seed: derive_seed(
+            spec.seed,
+            &[&spec.name, name, &slot.incarnation.to_string()],
+        ),
         paused: slot.paused.subscribe(),
     };
     let mut tasks = JoinSet::new();
