@@ -267,6 +267,7 @@ fn runtime_api_replies_like_haproxy() {
             ("del server redis_9001/nos", "No such server.\n"),
             ("set server redis_9001", "Require 'backend/server'.\n\n"),
             ("enable health redis_9001/redis1", "\n"),
+            ("set server redis_9001/redis2 addr 192.168.0.2 port 9001", "no need to change the addr, no need to change the port by 'stats socket command'\n\n"),
             ("disable server redis_9001/redis1", "\n"),
             ("enable server redis_9001/redis1", "\n"),
         ];

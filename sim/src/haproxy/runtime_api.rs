@@ -192,21 +192,23 @@ fn set_addr(state: &mut State, bi: usize, si: usize, addr: &str, more: &[&str]) 
         _ => None,
     };
     let s = &mut state.backends[bi].servers[si];
-    let mut msg = String::new();
+    // Observed texts: each part says what changed, or that it did not need to.
+    let mut parts = Vec::new();
     if ip != s.addr {
-        msg = format!("IP changed from '{}' to '{ip}'", s.addr);
+        parts.push(format!("IP changed from '{}' to '{ip}'", s.addr));
         s.addr = ip;
+    } else {
+        parts.push("no need to change the addr".to_string());
     }
-    if let Some(p) = port.filter(|p| *p != s.port) {
-        if !msg.is_empty() {
-            msg.push_str(", ");
+    match port {
+        Some(p) if p != s.port => {
+            parts.push(format!("port changed from '{}' to '{p}'", s.port));
+            s.port = p;
         }
-        msg.push_str(&format!("port changed from '{}' to '{p}'", s.port));
-        s.port = p;
+        Some(_) => parts.push("no need to change the port".to_string()),
+        None => {}
     }
-    if msg.is_empty() {
-        msg = "no need to change the addr".into();
-    }
+    let msg = parts.join(", ");
     format!("{msg} by 'stats socket command'\n\n")
 }
 
