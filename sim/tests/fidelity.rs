@@ -56,6 +56,10 @@ fidelity_tests! {
     redis_replica_after_master_dies => "redis-replica-after-master-dies",
     redis_promote_then_write => "redis-promote-then-write",
     redis_min_replicas_wait_client_kill => "redis-min-replicas-wait-client-kill",
+    haproxy_dead_server_and_no_server => "haproxy-dead-server-and-no-server",
+    haproxy_demoted_master_fails_by_timeout => "haproxy-demoted-master-fails-by-timeout",
+    haproxy_runtime_api_replies => "haproxy-runtime-api-replies",
+    haproxy_ready_after_maint_pitfall => "haproxy-ready-after-maint-pitfall",
 }
 
 #[test]

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use failover::resp::{render, Reply, RespConnection};
 
+use failover::runtime_api::runtime_command;
+
 use super::{Endpoint, Lab, Probe, ProbeFn, Setup, Transcript};
+use crate::haproxy::presets;
 
 const R1: Endpoint = ("redis1", 9001);
 const R2: Endpoint = ("redis2", 9001);
@@ -45,6 +48,26 @@ pub fn all() -> Vec<Probe> {
             two_redis,
             min_replicas_wait_client_kill
         ),
+        probe!(
+            "haproxy-dead-server-and-no-server",
+            proxy_setup,
+            dead_server_and_no_server
+        ),
+        probe!(
+            "haproxy-demoted-master-fails-by-timeout",
+            proxy_setup,
+            demoted_master_fails_by_timeout
+        ),
+        probe!(
+            "haproxy-runtime-api-replies",
+            proxy_setup,
+            runtime_api_replies
+        ),
+        probe!(
+            "haproxy-ready-after-maint-pitfall",
+            proxy_setup,
+            ready_after_maint_pitfall
+        ),
     ]
 }
 
@@ -62,7 +85,126 @@ fn two_redis() -> Setup {
     }
 }
 
+const H1: Endpoint = ("haproxy1", 8001);
+const API: Endpoint = ("haproxy1", presets::STATS_PORT);
+
+/// haproxy1 of the seed lab, reduced to port 8001 (redis1:9001 active, redis2:9001 backup).
+fn proxy_setup() -> Setup {
+    let mut config = presets::haproxy_node("haproxy1");
+    config.frontends.retain(|f| f.bind_port == 8001);
+    config.backends.retain(|b| b.name == "redis_9001");
+    Setup {
+        redis: vec![R1, R2],
+        haproxy: vec![("haproxy1", config)],
+    }
+}
+
 // ---------------------------------------------------------------- helpers
+
+/// One runtime-API command on a fresh connection.
+pub async fn api<L: Lab>(lab: &L, command: &str) -> String {
+    match lab.connect(API).await {
+        Ok(s) => runtime_command(s, command)
+            .await
+            .unwrap_or_else(|e| format!("error: {e}")),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// A server's `status` and `check_status` from `show stat`.
+pub async fn server_status<L: Lab>(lab: &L, server: &str) -> (String, String) {
+    let csv = api(lab, "show stat").await;
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(px), Some(sv), Some(st), Some(ck)) = (
+        col("pxname"),
+        col("svname"),
+        col("status"),
+        col("check_status"),
+    ) else {
+        return ("no stats".into(), String::new());
+    };
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.get(px) == Some(&"redis_9001") && f.get(sv) == Some(&server) {
+            let get = |i: usize| f.get(i).copied().unwrap_or_default().to_string();
+            // "* " marks a check under way: when we sample is timing, not behaviour.
+            return (get(st), get(ck).trim_start_matches("* ").to_string());
+        }
+    }
+    ("no such server".into(), String::new())
+}
+
+/// Polls `show stat` every 100 ms until the server's status starts with `word`.
+async fn wait_status<L: Lab>(
+    lab: &L,
+    server: &str,
+    word: &str,
+    limit: Duration,
+) -> Option<Duration> {
+    let start = lab.elapsed();
+    while lab.elapsed() - start < limit {
+        let (status, _) = server_status(lab, server).await;
+        if status.split_whitespace().next() == Some(word) {
+            return Some(lab.elapsed() - start);
+        }
+        lab.sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+async fn record_status<L: Lab>(lab: &L, t: &mut Transcript, label: &str) {
+    for server in ["redis1", "redis2"] {
+        let (status, check) = server_status(lab, server).await;
+        t.note(format!("{label}: {server} status={status} check={check}"));
+    }
+}
+
+/// Replicates redis1 to redis2 and waits until haproxy routes to redis1 only.
+async fn stable_proxy<L: Lab>(lab: &L, t: &mut Transcript) {
+    replicate(lab, t).await;
+    match wait_status(lab, "redis2", "DOWN", Duration::from_secs(10)).await {
+        Some(_) => t.note("the replica redis2 is DOWN (role check)"),
+        None => t.note("the replica redis2 never went DOWN"),
+    }
+    lab.sleep(Duration::from_secs(1)).await;
+    record_status(lab, t, "stable").await;
+}
+
+/// What a client sees through the proxy: a reply, or how the connection ended.
+async fn through_proxy<L: Lab>(lab: &L, args: &[&str]) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut stream = match lab.connect(H1).await {
+        Ok(s) => s,
+        Err(e) => {
+            return format!(
+                "connect failed: {}",
+                super::transcript::error_kind(&format!("{:?} {e}", e.kind()))
+            )
+        }
+    };
+    let bytes = failover::resp::encode_command(args);
+    use tokio::io::AsyncWriteExt;
+    if stream.write_all(&bytes).await.is_err() {
+        return "write failed".into();
+    }
+    let mut buf = vec![0u8; 512];
+    match tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf)).await {
+        Ok(Ok(0)) => "accepted, then closed with 0 bytes".into(),
+        Ok(Ok(n)) => format!("reply {:?}", String::from_utf8_lossy(&buf[..n])),
+        Ok(Err(e)) => format!(
+            "read failed: {}",
+            super::transcript::error_kind(&format!("{:?} {e}", e.kind()))
+        ),
+        Err(_) => "no reply in 3 s".into(),
+    }
+}
 
 /// Runs one command on a fresh connection.
 pub async fn cmd<L: Lab>(lab: &L, ep: Endpoint, args: &[&str]) -> Result<Reply, String> {
@@ -333,5 +475,221 @@ async fn min_replicas_wait_client_kill<L: Lab>(lab: &L) -> Transcript {
     }
     lab.sleep(Duration::from_millis(1500)).await;
     t.info(lab, "master after CLIENT KILL", &info(lab, R1).await);
+    t
+}
+
+async fn dead_server_and_no_server<L: Lab>(lab: &L) -> Transcript {
+    let mut t = Transcript::default();
+    stable_proxy(lab, &mut t).await;
+    t.note(format!(
+        "SET through haproxy1: {}",
+        through_proxy(lab, &["SET", "p", "1"]).await
+    ));
+    lab.kill(R1).await;
+    let killed = lab.elapsed();
+    match wait_status(lab, "redis1", "DOWN", Duration::from_secs(15)).await {
+        Some(_) => t.event("dead master marked DOWN", lab.elapsed() - killed),
+        None => t.note("dead master never marked DOWN"),
+    }
+    record_status(lab, &mut t, "master dead").await;
+    // Neither server passes the check now: haproxy accepts, then closes.
+    t.note(format!(
+        "GET through haproxy1 with no server: {}",
+        through_proxy(lab, &["GET", "p"]).await
+    ));
+    t.result(
+        "redis2 REPLICAOF NO ONE",
+        &cmd(lab, R2, &["REPLICAOF", "NO", "ONE"]).await,
+    );
+    let promoted = lab.elapsed();
+    match wait_status(lab, "redis2", "UP", Duration::from_secs(15)).await {
+        Some(_) => t.event("promoted replica marked UP", lab.elapsed() - promoted),
+        None => t.note("promoted replica never marked UP"),
+    }
+    t.note(format!(
+        "GET through haproxy1 after the promotion: {}",
+        through_proxy(lab, &["GET", "p"]).await
+    ));
+    t
+}
+
+async fn demoted_master_fails_by_timeout<L: Lab>(lab: &L) -> Transcript {
+    let mut t = Transcript::default();
+    stable_proxy(lab, &mut t).await;
+    let session = lab.connect(H1).await;
+    let Ok(session) = session else {
+        t.note("could not open a session through haproxy1");
+        return t;
+    };
+    let mut session = RespConnection::new(session);
+    t.result("session PING", &session.command(&["PING"]).await);
+    // The seed's switch: promote redis2, demote redis1 to its replica.
+    t.result(
+        "redis2 REPLICAOF NO ONE",
+        &cmd(lab, R2, &["REPLICAOF", "NO", "ONE"]).await,
+    );
+    let demoted = lab.elapsed();
+    t.result("redis1 REPLICAOF redis2", &replicaof(lab, R1, R2).await);
+    // The established session goes on to the demoted server until checks mark it DOWN.
+    let mut cut = None;
+    while lab.elapsed() - demoted < Duration::from_secs(15) {
+        match session.command(&["GET", "a"]).await {
+            Ok(_) => lab.sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                cut = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    match cut {
+        Some(e) => t.event(
+            format!(
+                "session on the demoted master cut: {}",
+                super::transcript::error_kind(&e)
+            ),
+            lab.elapsed() - demoted,
+        ),
+        None => t.note("session on the demoted master never cut"),
+    }
+    record_status(lab, &mut t, "after the switch").await;
+    match wait_status(lab, "redis2", "UP", Duration::from_secs(10)).await {
+        Some(_) => t.note("the new master redis2 is UP"),
+        None => t.note("the new master redis2 never came UP"),
+    }
+    t.note(format!(
+        "SET through haproxy1 after the switch: {}",
+        through_proxy(lab, &["SET", "q", "1"]).await
+    ));
+    t
+}
+
+/// Replaces the old address and port in `set server addr` replies, which differ by lab.
+fn normalize_addr_reply(reply: &str) -> String {
+    let Some(rest) = reply.strip_prefix("IP changed from '") else {
+        return reply.to_string();
+    };
+    let Some((_, rest)) = rest.split_once('\'') else {
+        return reply.to_string();
+    };
+    let Some(idx) = rest.find("port changed from '") else {
+        return format!("IP changed from '<old>'{rest}");
+    };
+    let (head, tail) = rest.split_at(idx + "port changed from '".len());
+    let tail = tail.split_once('\'').map(|(_, t)| t).unwrap_or(tail);
+    format!("IP changed from '<old>'{head}<old>'{tail}")
+}
+
+/// `show servers state`: the header exactly, then each row's names and states (addresses,
+/// ids and times differ by lab).
+fn normalize_servers_state(reply: &str) -> String {
+    reply
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            if l.starts_with('#') || f.len() < 7 {
+                l.to_string()
+            } else {
+                format!(
+                    "{} {} op={} admin={} .. ({} columns)",
+                    f[1],
+                    f[3],
+                    f[5],
+                    f[6],
+                    f.len()
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn runtime_api_replies<L: Lab>(lab: &L) -> Transcript {
+    let mut t = Transcript::default();
+    stable_proxy(lab, &mut t).await;
+    let state = api(lab, "show servers state redis_9001").await;
+    t.note(format!(
+        "show servers state redis_9001 -> {:?}",
+        normalize_servers_state(&state)
+    ));
+    let stat = api(lab, "show stat").await;
+    t.note(format!(
+        "show stat header -> {:?}",
+        stat.lines().next().unwrap_or_default()
+    ));
+    let commands = [
+        "show servers state nope",
+        "set server redis_9001/redis2 state drain",
+        "set server redis_9001/redis2 state ready",
+        "set server redis_9001/redis2 state bogus",
+        "set server redis_9001/nope state ready",
+        "set server nope/redis1 state ready",
+        "set server redis_9001/redis2 health down",
+        "set server redis_9001/redis2 addr 127.0.0.2 port 19003",
+        "set server redis_9001/redis2 addr x",
+        "add server redis_9001/extra 127.0.0.2:19004",
+        "add server redis_9001/extra 127.0.0.2:19004",
+        "add server redis_9001/extra2 127.0.0.2:19005 bogus",
+        "add server nope/extra 127.0.0.2:19004",
+        "del server redis_9001/redis1",
+        "del server redis_9001/extra",
+        "del server redis_9001/nope",
+        "disable health redis_9001/redis1",
+        "enable health redis_9001/redis1",
+        "disable server redis_9001/redis1",
+        "enable server redis_9001/redis1",
+        "set server redis_9001",
+        "foo bar",
+    ];
+    for c in commands {
+        let reply = api(lab, c).await;
+        t.note(format!("{c} -> {:?}", normalize_addr_reply(&reply)));
+    }
+    t
+}
+
+async fn ready_after_maint_pitfall<L: Lab>(lab: &L) -> Transcript {
+    let mut t = Transcript::default();
+    stable_proxy(lab, &mut t).await;
+    t.note(format!(
+        "maint -> {:?}",
+        api(lab, "set server redis_9001/redis2 state maint").await
+    ));
+    record_status(lab, &mut t, "in maint").await;
+    // The pitfall: a checked server leaving maint with `ready` is UP at once.
+    t.note(format!(
+        "ready -> {:?}",
+        api(lab, "set server redis_9001/redis2 state ready").await
+    ));
+    let ready = lab.elapsed();
+    let (status, _) = server_status(lab, "redis2").await;
+    t.note(format!(
+        "right after ready: redis2 {}",
+        status.split_whitespace().next().unwrap_or_default()
+    ));
+    match wait_status(lab, "redis2", "DOWN", Duration::from_secs(10)).await {
+        Some(_) => t.event(
+            "the replica is DOWN again after ready",
+            lab.elapsed() - ready,
+        ),
+        None => t.note("the replica stayed UP after ready"),
+    }
+    // What works: maint, then drain, let the checks mark it DOWN, then ready.
+    t.note(format!(
+        "maint -> {:?}",
+        api(lab, "set server redis_9001/redis2 state maint").await
+    ));
+    t.note(format!(
+        "drain -> {:?}",
+        api(lab, "set server redis_9001/redis2 state drain").await
+    ));
+    lab.sleep(Duration::from_secs(4)).await;
+    record_status(lab, &mut t, "drained").await;
+    t.note(format!(
+        "ready -> {:?}",
+        api(lab, "set server redis_9001/redis2 state ready").await
+    ));
+    record_status(lab, &mut t, "ready after drain").await;
+    lab.sleep(Duration::from_secs(2)).await;
+    record_status(lab, &mut t, "2 s later").await;
     t
 }

@@ -54,7 +54,7 @@ impl Lab for SimLab {
     }
 
     fn address_of(&self, endpoint: Endpoint) -> (String, u16) {
-        (endpoint.0.to_string(), endpoint.1)
+        (turmoil::lookup(endpoint.0).to_string(), endpoint.1)
     }
 
     fn endpoint_named(&self, host: &str, port: u16) -> Option<Endpoint> {

@@ -58,14 +58,23 @@ pub(crate) async fn check_loop(state: Shared, uid: u64, first_delay: Duration, c
             return; // deleted
         };
         if let Some(job) = job {
+            set_running(&state, uid, true);
             let status = run_check(&job).await;
             ctx.running().await;
+            set_running(&state, uid, false);
             state.borrow_mut().apply_check(uid, status);
         }
         delay = match state.borrow().server(uid) {
             Some(s) => s.interval(),
             None => return,
         };
+    }
+}
+
+fn set_running(state: &Shared, uid: u64, running: bool) {
+    let mut st = state.borrow_mut();
+    if let Some((bi, si)) = st.locate(uid) {
+        st.backends[bi].servers[si].check_running = running;
     }
 }
 

@@ -104,6 +104,8 @@ pub struct ServerState {
     pub drain: bool,
     pub check_status: CheckStatus,
     pub check_passed: Option<bool>,
+    /// A check is under way: `show stat` then prefixes the last status with "* ".
+    pub check_running: bool,
     pub last_change: Duration,
     pub chkfail: u64,
     pub chkdown: u64,
@@ -469,6 +471,7 @@ fn new_server(uid: u64, id: u32, s: &Server, addr: IpAddr, dynamic: bool) -> Ser
         drain: false,
         check_status: CheckStatus::Ini,
         check_passed: None,
+        check_running: false,
         last_change: now(),
         chkfail: 0,
         chkdown: 0,

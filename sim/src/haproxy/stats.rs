@@ -116,7 +116,14 @@ pub fn show_stat(state: &State) -> String {
                 r[CHKFAIL] = s.chkfail.to_string();
                 r[CHKDOWN] = s.chkdown.to_string();
                 r[DOWNTIME] = "0".into();
-                r[CHECK_STATUS] = s.check_status.name().into();
+            }
+            // In maintenance real haproxy shows no check status, result or health.
+            if s.check_configured && !s.maint {
+                r[CHECK_STATUS] = if s.check_running {
+                    format!("* {}", s.check_status.name())
+                } else {
+                    s.check_status.name().into()
+                };
                 if s.check_status == super::state::CheckStatus::Ini {
                     r[CHECK_DURATION] = String::new();
                 }
@@ -125,10 +132,12 @@ pub fn show_stat(state: &State) -> String {
                 r[CHECK_FALL] = s.fall.to_string();
                 r[CHECK_HEALTH] = s.health.to_string();
             } else {
+                if !s.check_configured {
+                    for i in [CHKFAIL, CHKDOWN, DOWNTIME] {
+                        r[i] = String::new();
+                    }
+                }
                 for i in [
-                    CHKFAIL,
-                    CHKDOWN,
-                    DOWNTIME,
                     CHECK_STATUS,
                     CHECK_DURATION,
                     CHECK_DESC,
