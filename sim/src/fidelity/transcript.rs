@@ -174,7 +174,7 @@ impl Transcript {
                             a.text, b.text
                         );
                     } else if let (Some(x), Some(y)) = (a.at, b.at) {
-                        let diff = if x > y { x - y } else { y - x };
+                        let diff = x.abs_diff(y);
                         if diff > tolerance {
                             let _ = writeln!(
                                 problems,

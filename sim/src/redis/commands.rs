@@ -326,7 +326,7 @@ fn config(server: &mut Server, args: &[Vec<u8>]) -> OwnedFrame {
                     .collect(),
             )
         }
-        "set" if args.len() >= 4 && args.len() % 2 == 0 => {
+        "set" if args.len() >= 4 && args.len().is_multiple_of(2) => {
             for pair in args[2..].chunks(2) {
                 let name = lower(&pair[0]);
                 let slot = match name.as_str() {

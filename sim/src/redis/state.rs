@@ -216,7 +216,7 @@ impl Server {
     }
 
     pub fn shift_replid(&mut self) {
-        self.replid2 = std::mem::replace(&mut self.replid, String::new());
+        self.replid2 = std::mem::take(&mut self.replid);
         self.replid = self.new_replid();
         self.second_repl_offset = self.master_repl_offset as i64 + 1;
     }
