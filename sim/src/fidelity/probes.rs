@@ -301,7 +301,12 @@ async fn commands_and_errors<L: Lab>(lab: &L) -> Transcript {
     ];
     for args in script {
         let label = args.join(" ");
-        t.result(&label, &cmd(lab, R1, args).await);
+        let mut reply = cmd(lab, R1, args).await;
+        if args.starts_with(&["CONFIG", "GET"]) {
+            // Real redis answers in its dict's order, which is random per process.
+            reply = reply.map(sort_config_pairs);
+        }
+        t.result(&label, &reply);
     }
     t.info(lab, "redis1 alone", &info(lab, R1).await);
     // Inline commands, as haproxy's tcp-check sends them.
@@ -319,6 +324,17 @@ async fn commands_and_errors<L: Lab>(lab: &L) -> Transcript {
         Err(e) => t.note(format!("inline connect failed: {e}")),
     }
     t
+}
+
+fn sort_config_pairs(reply: Reply) -> Reply {
+    match reply {
+        Reply::Array(items) => {
+            let mut pairs: Vec<Vec<Reply>> = items.chunks(2).map(|c| c.to_vec()).collect();
+            pairs.sort_by_key(|p| p.first().map(render));
+            Reply::Array(pairs.concat())
+        }
+        other => other,
+    }
 }
 
 async fn master_and_replica_info<L: Lab>(lab: &L) -> Transcript {
