@@ -13,6 +13,9 @@ use super::Lab;
 pub struct Line {
     pub text: String,
     pub at: Option<Duration>,
+    /// How far apart the model's and the binary's times may be, when wider than the
+    /// comparison's default (an event whose time depends on the phase of a check cycle).
+    pub tolerance: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,6 +29,7 @@ impl Transcript {
         self.lines.push(Line {
             text: text.into(),
             at: None,
+            tolerance: None,
         });
     }
 
@@ -34,6 +38,16 @@ impl Transcript {
         self.lines.push(Line {
             text: text.into(),
             at: Some(at),
+            tolerance: None,
+        });
+    }
+
+    /// An event whose time may legitimately vary by up to `tolerance`.
+    pub fn event_within(&mut self, text: impl Into<String>, at: Duration, tolerance: Duration) {
+        self.lines.push(Line {
+            text: text.into(),
+            at: Some(at),
+            tolerance: Some(tolerance),
         });
     }
 
@@ -175,7 +189,7 @@ impl Transcript {
                         );
                     } else if let (Some(x), Some(y)) = (a.at, b.at) {
                         let diff = x.abs_diff(y);
-                        if diff > tolerance {
+                        if diff > a.tolerance.unwrap_or(tolerance).max(tolerance) {
                             let _ = writeln!(
                                 problems,
                                 "line {i}: {:?} at {:.1}s in the model, {:.1}s for real",
