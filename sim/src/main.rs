@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use sim::fidelity::{probes, real_lab, sim_lab};
 
 #[derive(Parser)]
-#[command(name = "failover-sim", version, about = "A deterministic lab for redis + haproxy failover")]
+#[command(
+    name = "failover-sim",
+    version,
+    about = "A deterministic lab for redis + haproxy failover"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +59,10 @@ fn run_probes(names: &[String], real: bool, seed: u64, json: bool) -> ExitCode {
     for n in names {
         if !all.iter().any(|p| p.name == n) {
             let known: Vec<&str> = all.iter().map(|p| p.name).collect();
-            eprintln!("error: no probe named {n:?}; known probes: {}", known.join(", "));
+            eprintln!(
+                "error: no probe named {n:?}; known probes: {}",
+                known.join(", ")
+            );
             return ExitCode::from(2);
         }
     }
@@ -65,7 +72,10 @@ fn run_probes(names: &[String], real: bool, seed: u64, json: bool) -> ExitCode {
         .expect("a tokio runtime");
     let mut failed = false;
     let mut results = Vec::new();
-    for probe in all.iter().filter(|p| names.is_empty() || names.iter().any(|n| n == p.name)) {
+    for probe in all
+        .iter()
+        .filter(|p| names.is_empty() || names.iter().any(|n| n == p.name))
+    {
         let model = sim_lab::run(probe, seed);
         let mut verdict = serde_json::json!({ "probe": probe.name, "model": model.render() });
         if real {
@@ -84,12 +94,20 @@ fn run_probes(names: &[String], real: bool, seed: u64, json: bool) -> ExitCode {
             }
         }
         if !json {
-            println!("=== {} (model, seed {seed})\n{}", probe.name, model.render());
+            println!(
+                "=== {} (model, seed {seed})\n{}",
+                probe.name,
+                model.render()
+            );
             if let Some(r) = verdict.get("real").and_then(|r| r.as_str()) {
                 println!("=== {} (real)\n{r}", probe.name);
                 match verdict["agree"].as_bool() {
                     Some(true) => println!("=== {}: model and real agree\n", probe.name),
-                    _ => println!("=== {}: DIFFERENT\n{}", probe.name, verdict["differences"].as_str().unwrap_or_default()),
+                    _ => println!(
+                        "=== {}: DIFFERENT\n{}",
+                        probe.name,
+                        verdict["differences"].as_str().unwrap_or_default()
+                    ),
                 }
             }
             if let Some(e) = verdict.get("error") {
