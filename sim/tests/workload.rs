@@ -294,6 +294,9 @@ fn silent_server_makes_ops_unknown_and_clients_back_off() {
     // of the read-back (its keys, the counter and the list), each timing out.
     let found = found.borrow_mut().take().expect("read back ran");
     assert_eq!(accepts.get() as usize, ops.len() + found.keys.len() + 2);
-    assert!(found.keys.values().all(|v| v == &Err("timeout".to_string())));
+    assert!(found
+        .keys
+        .values()
+        .all(|v| v == &Err("timeout".to_string())));
     assert_eq!(found.counter, Err("timeout".to_string()));
 }
