@@ -57,7 +57,9 @@ pub(super) async fn run_client(
     let mut rng =
         ChaCha8Rng::seed_from_u64(derive_seed(ctx.seed, &["workload-client", &id.to_string()]));
     // Clients start spread over one interval so that the load is even, not in bursts.
-    let mut next = config.start + interval * id / config.clients.max(1);
+    // Saturating arithmetic: an absurd rate or stop must not panic the lab.
+    let offset = interval.saturating_mul(id) / config.clients.max(1);
+    let mut next = config.start.saturating_add(offset);
     let mut backoff = config.backoff_min;
     let mut conn: Option<Connection> = None;
     // Keys whose write was acknowledged: reads go to them, so a read of nothing is news.
@@ -92,7 +94,7 @@ pub(super) async fn run_client(
                     written.push(op.key.clone());
                 }
                 backoff = config.backoff_min;
-                next = invoked + interval;
+                next = invoked.saturating_add(interval);
                 continue;
             }
             Outcome::Fail(error) => (Phase::Fail, error),
@@ -103,8 +105,11 @@ pub(super) async fn run_client(
         if conn.take().is_some() {
             tracing::debug!(client = id, port, at = ?now(), %error, "workload client disconnected");
         }
-        next = (invoked + interval).max(now() + backoff);
-        backoff = (backoff * 2)
+        next = invoked
+            .saturating_add(interval)
+            .max(now().saturating_add(backoff));
+        backoff = backoff
+            .saturating_mul(2)
             .min(config.backoff_max)
             .max(config.backoff_min);
     }
