@@ -6,10 +6,15 @@
 //! - [`redis`]: the redis-server model: RESP2 commands, keyspace, asynchronous replication.
 //! - [`haproxy`]: the haproxy model: configuration as data, TCP proxying, health checks and
 //!   the runtime API; presets for the seed's proxies.
+//! - [`workload`]: the app's clients (the seed's `redis-test`, made exact): a paced mix of
+//!   operations through the local haproxy, each recorded in the [`history`].
+//! - [`history`]: every operation's invoke and completion (ok, fail, unknown), Jepsen style.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod fidelity;
 pub mod haproxy;
+pub mod history;
 pub mod machine;
 pub mod redis;
+pub mod workload;

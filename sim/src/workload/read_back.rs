@@ -1,0 +1,128 @@
+//! The final read-back: after the run, what each port's data looks like, for the checkers
+//! that look for lost writes.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use failover::resp::{render, RespConnection};
+use redis_protocol::resp2::types::OwnedFrame;
+use serde::Serialize;
+use turmoil::net::TcpStream;
+
+use crate::history::{History, OpKind, Phase};
+
+/// What one port held at the end. Each entry is the value found or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadBack {
+    pub port: u16,
+    /// `GET` of every key asked for; `Ok(None)` when the key does not exist.
+    pub keys: BTreeMap<String, Result<Option<String>, String>>,
+    /// `GET counter:<port>`.
+    pub counter: Result<Option<i64>, String>,
+    /// `LRANGE list:<port> 0 -1`.
+    pub list: Result<Vec<String>, String>,
+}
+
+/// The keys of every write invoked through `port`, sorted: what [`read_back`] should read.
+pub fn written_keys(history: &History, port: u16) -> Vec<String> {
+    let mut keys: Vec<String> = history
+        .borrow()
+        .iter()
+        .filter(|e| e.phase == Phase::Invoke && e.f == OpKind::Write && e.port == port)
+        .map(|e| e.key.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Reads every key, the counter and the list through `target:port`, one command at a time,
+/// each within `timeout`; a failed command is recorded and the next one reconnects.
+pub async fn read_back(target: IpAddr, port: u16, keys: &[String], timeout: Duration) -> ReadBack {
+    let mut reader = Reader {
+        target,
+        port,
+        timeout,
+        conn: None,
+    };
+    let mut found = BTreeMap::new();
+    for key in keys {
+        let value = reader.command(&["GET", key]).await.and_then(bulk);
+        found.insert(key.clone(), value);
+    }
+    let counter = reader
+        .command(&["GET", &format!("counter:{port}")])
+        .await
+        .and_then(bulk)
+        .and_then(|v| match v {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| format!("counter is not an integer: {s}")),
+        });
+    let list = reader
+        .command(&["LRANGE", &format!("list:{port}"), "0", "-1"])
+        .await
+        .and_then(|reply| match reply {
+            OwnedFrame::Array(items) => items
+                .into_iter()
+                .map(|i| bulk(i)?.ok_or_else(|| "nil in list".to_string()))
+                .collect(),
+            other => Err(unexpected(&other)),
+        });
+    ReadBack {
+        port,
+        keys: found,
+        counter,
+        list,
+    }
+}
+
+struct Reader {
+    target: IpAddr,
+    port: u16,
+    timeout: Duration,
+    conn: Option<RespConnection<TcpStream>>,
+}
+
+impl Reader {
+    async fn command(&mut self, args: &[&str]) -> Result<OwnedFrame, String> {
+        let result = tokio::time::timeout(self.timeout, self.exchange(args))
+            .await
+            .unwrap_or_else(|_| Err("timeout".to_string()));
+        if result.is_err() {
+            self.conn = None;
+        }
+        match result {
+            Ok(OwnedFrame::Error(e)) => Err(e.to_string()),
+            other => other,
+        }
+    }
+
+    async fn exchange(&mut self, args: &[&str]) -> Result<OwnedFrame, String> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => {
+                let stream = TcpStream::connect((self.target, self.port))
+                    .await
+                    .map_err(|e| format!("connect failed: {e}"))?;
+                self.conn.insert(RespConnection::new(stream))
+            }
+        };
+        conn.command(args).await.map_err(|e| e.to_string())
+    }
+}
+
+fn bulk(reply: OwnedFrame) -> Result<Option<String>, String> {
+    match reply {
+        OwnedFrame::BulkString(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        OwnedFrame::Null => Ok(None),
+        other => Err(unexpected(&other)),
+    }
+}
+
+fn unexpected(reply: &OwnedFrame) -> String {
+    format!("unexpected reply: {}", render(reply))
+}
