@@ -8,8 +8,10 @@
 //!   the runtime API; presets for the seed's proxies.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
+//! - [`scenario`]: scenario files (TOML): duration, seed, workload, faults, expectations.
 
 pub mod fidelity;
 pub mod haproxy;
 pub mod machine;
 pub mod redis;
+pub mod scenario;
