@@ -59,6 +59,11 @@ impl FieldPath {
         out
     }
 
+    /// Whether the last step is table key `key`.
+    pub fn ends_with_key(&self, key: &str) -> bool {
+        matches!(self.0.last(), Some(Segment::Key(last)) if last == key)
+    }
+
     /// Whether this is the whole file (no field).
     pub fn is_root(&self) -> bool {
         self.0.is_empty()

@@ -28,7 +28,7 @@
 //! - `file`: the TOML file form and its conversion to and from [`Scenario`].
 //! - `validate`: the lab's rules (names, times, ranges).
 //! - [`location`]: field paths and their line and column in the text.
-//! - [`error`]: [`ScenarioError`].
+//! - [`error`]: the error a person sees, [`ScenarioError`].
 
 pub mod duration;
 pub mod error;
@@ -94,9 +94,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let mut path = FieldPath::from_serde(e.path());
         let message = e.inner().message().trim().replace('\n', "; ");
-        // serde reports an unknown key at its table; the key itself is the field to fix.
+        // serde reports an unknown key at its table (except at the top level, where
+        // serde_path_to_error already names it); the key itself is the field to fix.
         if let Some(key) = unknown_field(&message) {
-            path = path.key(key);
+            if !path.ends_with_key(key) {
+                path = path.key(key);
+            }
         }
         let span = e
             .inner()
