@@ -6,15 +6,25 @@
 //! - [`redis`]: the redis-server model: RESP2 commands, keyspace, asynchronous replication.
 //! - [`haproxy`]: the haproxy model: configuration as data, TCP proxying, health checks and
 //!   the runtime API; presets for the seed's proxies.
+//! - [`lab`]: the seed lab's six machines and their processes, built in turmoil.
 //! - [`workload`]: the app's clients (the seed's `redis-test`, made exact): a paced mix of
 //!   operations through the local haproxy, each recorded in the [`history`].
 //! - [`history`]: every operation's invoke and completion (ok, fail, unknown), Jepsen style.
+//! - [`scenario`]: scenario files (TOML): duration, seed, workload, faults, expectations.
+//! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
+//! - [`trace`]: every fault and state change of a run, with its simulated time.
+//! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod fidelity;
 pub mod haproxy;
 pub mod history;
+pub mod lab;
 pub mod machine;
+pub mod nemesis;
 pub mod redis;
+pub mod run;
+pub mod scenario;
+pub mod trace;
 pub mod workload;

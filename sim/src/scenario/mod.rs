@@ -1,0 +1,137 @@
+//! Scenario files: what a lab run does, written in TOML.
+//!
+//! ```toml
+//! description = "The master's machine crashes while the app writes"
+//! duration = "2m"
+//! seed = 1
+//!
+//! [workload]
+//! rate = 100
+//!
+//! [[faults]]
+//! at = "30s"
+//! kind = "crash"
+//! machine = "redis1"
+//! ```
+//!
+//! The doc comments of [`Scenario`], its tables and [`FaultAction`] are the reference for
+//! every key. Loading goes: TOML syntax (toml's spanned `DeTable`), then serde into the file
+//! form with the field path tracked, then each fault's kind, then the lab's rules. Every
+//! error, at any stage, names the file, line, column and field:
+//! `scenarios/crash.toml:9:11: faults[0].machine: unknown machine 'redis3'; valid machines: ...`.
+//!
+//! Layout:
+//! - [`schema`]: the scenario and its tables (`[topology]`, `[workload]`, ...).
+//! - [`fault`]: the faults the nemesis applies.
+//! - [`duration`]: durations written as `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
+//! - [`lab`]: the machine, process and port names a file may use.
+//! - `file`: the TOML file form and its conversion to and from [`Scenario`].
+//! - `validate`: the lab's rules (names, times, ranges).
+//! - [`location`]: field paths and their line and column in the text.
+//! - [`error`]: the error a person sees, [`ScenarioError`].
+
+pub mod duration;
+pub mod error;
+pub mod fault;
+mod file;
+pub mod lab;
+pub mod location;
+pub mod schema;
+mod validate;
+
+use std::path::Path;
+
+use toml::de::DeTable;
+
+pub use duration::SimDuration;
+pub use error::{Location, ScenarioError};
+pub use fault::{Fault, FaultAction, FAULT_KINDS};
+pub use lab::{processes_of, SEED_MACHINES, WORKLOAD_PORTS};
+pub use location::FieldPath;
+pub use schema::{Expect, FailoverSettings, Mix, Scenario, Topology, Workload};
+
+use error::Problem;
+use file::ScenarioFile;
+
+/// Reads and checks the scenario file at `path`; errors name the file as given.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse(&text, &origin),
+        Err(e) => Err(ScenarioError {
+            origin,
+            location: None,
+            field: String::new(),
+            message: format!("cannot read the scenario file: {e}"),
+        }),
+    }
+}
+
+/// Parses and checks scenario `text`; `origin` (usually the file's path) starts every
+/// error message.
+pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let at = |span: Option<std::ops::Range<usize>>, field: String, message: String| {
+        let location = span.map(|span| {
+            let (line, column) = location::line_column(text, span.start);
+            Location { line, column }
+        });
+        ScenarioError {
+            origin: origin.to_string(),
+            location,
+            field,
+            message,
+        }
+    };
+
+    let doc = DeTable::parse(text).map_err(|e| {
+        // toml's syntax messages may span lines ("invalid string\nexpected ..."); one line
+        // keeps `file:line:col: message` greppable.
+        let message = e.message().trim().replace('\n', "; ");
+        at(e.span().or(Some(0..0)), String::new(), message)
+    })?;
+
+    let deserializer = toml::de::Deserializer::from(doc.clone());
+    let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let mut path = FieldPath::from_serde(e.path());
+        let message = e.inner().message().trim().replace('\n', "; ");
+        // serde reports an unknown key at its table (except at the top level, where
+        // serde_path_to_error already names it); the key itself is the field to fix.
+        if let Some(key) = unknown_field(&message) {
+            if !path.ends_with_key(key) {
+                path = path.key(key);
+            }
+        }
+        let span = e
+            .inner()
+            .span()
+            .unwrap_or_else(|| location::locate(&doc, &path));
+        at(Some(span), path.to_string(), message)
+    })?;
+
+    let locate = |problem: Problem| {
+        let span = location::locate(&doc, &problem.path);
+        at(Some(span), problem.path.to_string(), problem.message)
+    };
+    let scenario = file.into_scenario().map_err(locate)?;
+    validate::validate(&scenario).map_err(locate)?;
+    Ok(scenario)
+}
+
+/// The key named by serde's "unknown field `x`, expected ..." message.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+/// The TOML text of `scenario`, which [`parse`] reads back as an equal scenario. Defaults
+/// are written out so a saved scenario keeps its meaning if a default changes.
+///
+/// Fails only for values no file could hold (a seed above 2^63-1).
+pub fn to_toml(scenario: &Scenario) -> Result<String, ScenarioError> {
+    toml::to_string(&ScenarioFile::from_scenario(scenario)).map_err(|e| ScenarioError {
+        origin: "<to_toml>".to_string(),
+        location: None,
+        field: String::new(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,182 @@
+//! A scenario as the lab uses it, and the reference for people writing scenario files: each
+//! field's doc comment says what the TOML key means and what it defaults to.
+//!
+//! The tables here (`[topology]`, `[workload]`, `[expect]`, `[failover]`) are read straight
+//! from TOML; the top level and the `[[faults]]` go through the file form in
+//! [`super::file`] so that each fault kind gets its own checks and messages.
+
+use serde::{Deserialize, Serialize};
+
+use super::duration::SimDuration;
+use super::fault::Fault;
+
+/// One scenario: how long the lab runs, under which seed, with which load and faults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// `description`: one line for reports (optional, default empty).
+    pub description: String,
+    /// `duration`: simulated time the run lasts (required), e.g. `"2m"`.
+    pub duration: SimDuration,
+    /// `seed`: the pinned seed (required, 0 to 2^63-1); `failover-sim --seed` overrides it.
+    pub seed: u64,
+    /// `[topology]`: the simulated network (optional).
+    pub topology: Topology,
+    /// `[workload]`: the app's clients (optional).
+    pub workload: Workload,
+    /// `[failover]`: settings of the failover controller (optional).
+    pub failover: FailoverSettings,
+    /// `[expect]`: what the checkers must find for the run to pass (optional).
+    pub expect: Expect,
+    /// `[[faults]]`: what the nemesis does and when, in file order.
+    pub faults: Vec<Fault>,
+}
+
+/// `[topology]`: the seed lab's network. Kept to two knobs; the machines are always the
+/// seed's six (see [`super::SEED_MACHINES`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Topology {
+    /// `latency`: one-way latency between any two machines (default `"1ms"`).
+    pub latency: SimDuration,
+    /// `tick`: the simulation's step (default `"1ms"`; at least 1ms, since tokio timers are
+    /// whole milliseconds).
+    pub tick: SimDuration,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology {
+            latency: SimDuration::from_millis(1),
+            tick: SimDuration::from_millis(1),
+        }
+    }
+}
+
+/// `[workload]`: the app's clients, which write and read through the app's local haproxy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workload {
+    /// `clients`: concurrent clients (default 4, at least 1).
+    pub clients: u32,
+    /// `rate`: operations per second, all clients together (default 100, at least 1).
+    pub rate: u32,
+    /// `ports`: the app's local haproxy ports the clients use, spread over the clients
+    /// (default `[7001, 7002]`; each 7001 or 7002).
+    pub ports: Vec<u16>,
+    /// `timeout`: per-operation client timeout (default `"1s"`); an operation that times out
+    /// is recorded as unknown.
+    pub timeout: SimDuration,
+    /// `start`: when the clients start (default `"10s"`, once the replicas have synced).
+    pub start: SimDuration,
+    /// `stop`: when the clients stop issuing operations (optional). Absent, it is 10s before
+    /// the end of the run (but not before `start`), which leaves time for operations in
+    /// flight to finish before the checkers read the final state. See [`Workload::stop_at`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<SimDuration>,
+    /// `mix`: relative weights of the operations (default write 40, read 30, incr 15,
+    /// rpush 15).
+    pub mix: Mix,
+}
+
+impl Workload {
+    /// How long before the end of the run the clients stop when `stop` is absent.
+    pub const SETTLE: SimDuration = SimDuration::from_secs(10);
+
+    /// When the clients stop in a run of `duration`: `stop`, or `duration - 10s` but not
+    /// before `start`.
+    pub fn stop_at(&self, duration: SimDuration) -> SimDuration {
+        self.stop
+            .unwrap_or_else(|| duration.saturating_sub(Self::SETTLE).max(self.start))
+    }
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            clients: 4,
+            rate: 100,
+            ports: super::lab::WORKLOAD_PORTS.to_vec(),
+            timeout: SimDuration::from_secs(1),
+            start: SimDuration::from_secs(10),
+            stop: None,
+            mix: Mix::default(),
+        }
+    }
+}
+
+/// `mix`: relative weights of the operations. A weight left out of a written `mix` is 0
+/// (so `mix = { write = 1 }` means writes only); a `mix` left out altogether is the seed's
+/// 40/30/15/15. At least one weight must be above 0.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mix {
+    /// `write`: SET of a fresh value.
+    #[serde(default)]
+    pub write: u32,
+    /// `read`: GET of a written key.
+    #[serde(default)]
+    pub read: u32,
+    /// `incr`: INCR of a counter.
+    #[serde(default)]
+    pub incr: u32,
+    /// `rpush`: RPUSH onto a list.
+    #[serde(default)]
+    pub rpush: u32,
+}
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix {
+            write: 40,
+            read: 30,
+            incr: 15,
+            rpush: 15,
+        }
+    }
+}
+
+/// `[expect]`: bounds the checkers enforce (a later issue). Every bound is optional; an
+/// absent bound is not checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expect {
+    /// `max_lost_writes`: acknowledged writes that may be missing at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_lost_writes: Option<u64>,
+    /// `max_failed_requests`: operations that may fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_failed_requests: Option<u64>,
+    /// `max_unavailability`: the longest window with no successful operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_unavailability: Option<SimDuration>,
+    /// `max_total_unavailability`: all unavailability windows added up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_total_unavailability: Option<SimDuration>,
+    /// `redundancy_within`: full redundancy (a master and a synced replica behind both
+    /// haproxies) must be back within this long after the last fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redundancy_within: Option<SimDuration>,
+    /// `max_split_brain`: the longest time two masters may both accept writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_split_brain: Option<SimDuration>,
+}
+
+/// `[failover]`: settings of the failover controller on monit (a later issue).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailoverSettings {
+    /// `interval`: how often monit polls each resource (default `"1s"`, at least 1ms).
+    pub interval: SimDuration,
+    /// `fail_count`: failed polls in a row before a resource counts as failed (default 3,
+    /// at least 1).
+    pub fail_count: u32,
+}
+
+impl Default for FailoverSettings {
+    fn default() -> Self {
+        FailoverSettings {
+            interval: SimDuration::from_secs(1),
+            fail_count: 3,
+        }
+    }
+}

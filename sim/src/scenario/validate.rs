@@ -1,0 +1,365 @@
+//! Checks a parsed scenario against the lab: names exist, times fall inside the run, rates
+//! and counts are in range. Each check names the field it is about, so the error can point
+//! at the line in the file.
+//!
+//! Checks run in file order and stop at the first problem, so the same file always gives
+//! the same error.
+
+use std::collections::BTreeSet;
+
+use super::duration::SimDuration;
+use super::error::Problem;
+use super::fault::{Fault, FaultAction};
+use super::lab::{is_seed_machine, processes_of, SEED_MACHINES, WORKLOAD_PORTS};
+use super::location::FieldPath;
+use super::schema::{Scenario, Workload};
+
+type Check = Result<(), Problem>;
+
+/// The first problem with `scenario`, if any.
+pub(crate) fn validate(scenario: &Scenario) -> Check {
+    let root = FieldPath::root();
+    if scenario.duration == SimDuration::ZERO {
+        return Err(Problem::new(
+            root.key("duration"),
+            "the run must last longer than 0s",
+        ));
+    }
+    if scenario.seed > i64::MAX as u64 {
+        // TOML integers are signed 64-bit, so a larger seed could not be written back.
+        return Err(Problem::new(
+            root.key("seed"),
+            format!("seed {} is above the largest TOML integer", scenario.seed),
+        ));
+    }
+    check_topology(scenario)?;
+    check_workload(&scenario.workload, scenario.duration)?;
+    check_failover(scenario)?;
+    for (index, fault) in scenario.faults.iter().enumerate() {
+        check_fault(fault, scenario.duration, &root.key("faults").index(index))?;
+    }
+    Ok(())
+}
+
+fn check_topology(scenario: &Scenario) -> Check {
+    let here = FieldPath::root().key("topology");
+    if scenario.topology.tick < SimDuration::from_millis(1) {
+        return Err(Problem::new(
+            here.key("tick"),
+            "tick must be at least 1ms (tokio timers are whole milliseconds)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_workload(workload: &Workload, duration: SimDuration) -> Check {
+    let here = FieldPath::root().key("workload");
+    if workload.clients == 0 {
+        return Err(Problem::new(here.key("clients"), "need at least 1 client"));
+    }
+    if workload.rate == 0 {
+        return Err(Problem::new(
+            here.key("rate"),
+            "rate must be at least 1 operation per second",
+        ));
+    }
+    let valid_ports = || {
+        WORKLOAD_PORTS
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if workload.ports.is_empty() {
+        return Err(Problem::new(
+            here.key("ports"),
+            format!("need at least one port; valid ports: {}", valid_ports()),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, port) in workload.ports.iter().enumerate() {
+        if !WORKLOAD_PORTS.contains(port) {
+            return Err(Problem::new(
+                here.key("ports").index(i),
+                format!(
+                    "unknown port {port}; the app's haproxy listens on {}",
+                    valid_ports()
+                ),
+            ));
+        }
+        if !seen.insert(*port) {
+            return Err(Problem::new(
+                here.key("ports").index(i),
+                format!("port {port} is listed twice"),
+            ));
+        }
+    }
+    if workload.timeout == SimDuration::ZERO {
+        return Err(Problem::new(
+            here.key("timeout"),
+            "timeout must be longer than 0s",
+        ));
+    }
+    if workload.start >= duration {
+        return Err(Problem::new(
+            here.key("start"),
+            format!(
+                "the clients start at {} but the run ends at {duration}",
+                workload.start
+            ),
+        ));
+    }
+    match workload.stop {
+        Some(stop) if stop <= workload.start || stop > duration => {
+            return Err(Problem::new(
+                here.key("stop"),
+                format!(
+                    "stop {stop} must be after start ({}) and not after the end of the run \
+                     ({duration})",
+                    workload.start
+                ),
+            ));
+        }
+        None if workload.stop_at(duration) <= workload.start => {
+            return Err(Problem::new(
+                here.key("start"),
+                format!(
+                    "the clients start at {} but stop 10s before the end of the run \
+                     ({duration}); start earlier, set workload.stop, or lengthen the run",
+                    workload.start
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let mix = &workload.mix;
+    if [mix.write, mix.read, mix.incr, mix.rpush] == [0; 4] {
+        return Err(Problem::new(
+            here.key("mix"),
+            "every weight is 0; give at least one of write, read, incr, rpush a weight above 0",
+        ));
+    }
+    Ok(())
+}
+
+fn check_failover(scenario: &Scenario) -> Check {
+    let here = FieldPath::root().key("failover");
+    if scenario.failover.interval == SimDuration::ZERO {
+        return Err(Problem::new(
+            here.key("interval"),
+            "interval must be at least 1ms",
+        ));
+    }
+    if scenario.failover.fail_count == 0 {
+        return Err(Problem::new(
+            here.key("fail_count"),
+            "fail_count must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check {
+    if fault.at > duration {
+        return Err(Problem::new(
+            here.key("at"),
+            format!(
+                "fault at {} is after the end of the run (duration {duration})",
+                fault.at
+            ),
+        ));
+    }
+    if fault.at == duration {
+        return Err(Problem::new(
+            here.key("at"),
+            format!(
+                "fault at {} is at the end of the run (duration {duration}), so it would never \
+                 take effect",
+                fault.at
+            ),
+        ));
+    }
+    match &fault.action {
+        FaultAction::Crash { machine } => check_machine(machine, &here.key("machine")),
+        FaultAction::Kill { machine, process } | FaultAction::Restart { machine, process } => {
+            check_process(machine, process, here)
+        }
+        FaultAction::Pause {
+            machine,
+            process,
+            duration: pause,
+        } => {
+            check_process(machine, process, here)?;
+            check_heal(fault.at, *pause, duration, &here.key("for"))
+        }
+        FaultAction::Partition { groups, heal_after } => {
+            if groups.len() < 2 {
+                return Err(Problem::new(
+                    here.key("groups"),
+                    format!(
+                        "a partition needs two or more groups of machines, such as \
+                         [[\"haproxy1\"], [\"redis1\"]]; this one has {}",
+                        groups.len()
+                    ),
+                ));
+            }
+            check_groups(groups, &here.key("groups"))?;
+            check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
+        }
+        FaultAction::PartitionOneway {
+            from,
+            to,
+            heal_after,
+        } => {
+            check_group(from, &here.key("from"))?;
+            check_group(to, &here.key("to"))?;
+            check_disjoint(&[from, to], &[here.key("from"), here.key("to")])?;
+            check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
+        }
+        FaultAction::Latency {
+            between,
+            latency,
+            heal_after,
+        } => {
+            check_groups(between, &here.key("between"))?;
+            if *latency == SimDuration::ZERO {
+                return Err(Problem::new(
+                    here.key("latency"),
+                    "latency must be longer than 0s",
+                ));
+            }
+            check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
+        }
+        FaultAction::Loss {
+            between,
+            rate,
+            heal_after,
+        } => {
+            check_groups(between, &here.key("between"))?;
+            // Written so that NaN fails too.
+            if !(*rate > 0.0 && *rate < 1.0) {
+                return Err(Problem::new(
+                    here.key("rate"),
+                    format!(
+                        "loss rate {rate} is out of range; write a fraction between 0 and 1 \
+                         (exclusive), such as 0.1"
+                    ),
+                ));
+            }
+            check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
+        }
+        FaultAction::LaunchFails { count } => check_count(*count, &here.key("count")),
+        FaultAction::SlowBoot { extra, count } => {
+            if *extra == SimDuration::ZERO {
+                return Err(Problem::new(
+                    here.key("extra"),
+                    "extra must be longer than 0s",
+                ));
+            }
+            check_count(*count, &here.key("count"))
+        }
+    }
+}
+
+fn check_machine(machine: &str, here: &FieldPath) -> Check {
+    if is_seed_machine(machine) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            here.clone(),
+            format!(
+                "unknown machine '{machine}'; valid machines: {}",
+                SEED_MACHINES.join(", ")
+            ),
+        ))
+    }
+}
+
+fn check_process(machine: &str, process: &str, fault: &FieldPath) -> Check {
+    check_machine(machine, &fault.key("machine"))?;
+    let processes = processes_of(machine);
+    if processes.contains(&process) {
+        return Ok(());
+    }
+    let valid = if processes.is_empty() {
+        format!("{machine} runs no process that faults can target")
+    } else {
+        format!("processes on {machine}: {}", processes.join(", "))
+    };
+    Err(Problem::new(
+        fault.key("process"),
+        format!("unknown process '{process}' on {machine}; {valid}"),
+    ))
+}
+
+/// Each group is a non-empty list of known machines, and no machine is in two groups.
+fn check_groups(groups: &[Vec<String>], here: &FieldPath) -> Check {
+    let paths: Vec<FieldPath> = (0..groups.len()).map(|i| here.index(i)).collect();
+    for (group, path) in groups.iter().zip(&paths) {
+        check_group(group, path)?;
+    }
+    let refs: Vec<&Vec<String>> = groups.iter().collect();
+    check_disjoint(&refs, &paths)
+}
+
+fn check_group(group: &[String], here: &FieldPath) -> Check {
+    if group.is_empty() {
+        return Err(Problem::new(
+            here.clone(),
+            "a group needs at least one machine",
+        ));
+    }
+    for (i, machine) in group.iter().enumerate() {
+        check_machine(machine, &here.index(i))?;
+    }
+    Ok(())
+}
+
+fn check_disjoint(groups: &[&Vec<String>], paths: &[FieldPath]) -> Check {
+    let mut seen = BTreeSet::new();
+    for (group, path) in groups.iter().zip(paths) {
+        for (i, machine) in group.iter().enumerate() {
+            if !seen.insert(machine.as_str()) {
+                return Err(Problem::new(
+                    path.index(i),
+                    format!("machine '{machine}' is in more than one group"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_heal(
+    at: SimDuration,
+    heal: Option<SimDuration>,
+    duration: SimDuration,
+    here: &FieldPath,
+) -> Check {
+    let Some(heal) = heal else { return Ok(()) };
+    if heal == SimDuration::ZERO {
+        return Err(Problem::new(
+            here.clone(),
+            "must be longer than 0s; leave it out to keep the fault until the end of the run",
+        ));
+    }
+    match at.checked_add(heal) {
+        Some(end) if end < duration => Ok(()),
+        end => Err(Problem::new(
+            here.clone(),
+            format!(
+                "the fault would be undone at {}, not before the end of the run \
+                 (duration {duration}); leave it out to keep the fault until the end",
+                end.map_or_else(|| "an overflowing time".to_string(), |e| e.to_string())
+            ),
+        )),
+    }
+}
+
+fn check_count(count: u32, here: &FieldPath) -> Check {
+    if count == 0 {
+        Err(Problem::new(here.clone(), "count must be at least 1"))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,515 @@
+//! Scenario files: a full file with every fault kind, defaults, the round trip through
+//! `to_toml`, and the exact `file:line:col: field: message` of each class of error.
+
+use sim::scenario::{
+    load, parse, to_toml, FaultAction, Mix, Scenario, SimDuration, Topology, Workload, FAULT_KINDS,
+    SEED_MACHINES,
+};
+
+const FULL: &str = r#"description = "The master's machine crashes while the app writes"
+duration = "2m"
+seed = 1
+
+[topology]
+latency = "2ms"
+tick = "1ms"
+
+[workload]
+clients = 8
+rate = 200
+ports = [7001]
+timeout = "2s"
+start = "15s"
+stop = "1m50s"
+mix = { write = 50, read = 50 }
+
+[expect]
+max_lost_writes = 0
+max_failed_requests = 100
+max_unavailability = "10s"
+max_total_unavailability = "30s"
+redundancy_within = "5m"
+max_split_brain = "0s"
+
+[failover]
+interval = "500ms"
+fail_count = 2
+
+[[faults]]
+at = "30s"
+kind = "crash"
+machine = "redis1"
+
+[[faults]]
+at = "31s"
+kind = "kill"
+machine = "redis2"
+process = "redis-9002"
+
+[[faults]]
+at = "32s"
+kind = "restart"
+machine = "redis2"
+process = "redis-9002"
+
+[[faults]]
+at = "33s"
+kind = "pause"
+machine = "haproxy1"
+process = "haproxy"
+for = "5s"
+
+[[faults]]
+at = "40s"
+kind = "partition"
+groups = [["haproxy1"], ["redis1", "redis2"], ["monit"]]
+heal_after = "10s"
+
+[[faults]]
+at = "41s"
+kind = "partition-oneway"
+from = ["redis1"]
+to = ["monit"]
+
+[[faults]]
+at = "42s"
+kind = "latency"
+between = [["app"], ["haproxy1"]]
+latency = "200ms"
+heal_after = "1m"
+
+[[faults]]
+at = "43s"
+kind = "loss"
+between = [["app"], ["haproxy2"]]
+rate = 0.1
+
+[[faults]]
+at = "44s"
+kind = "launch-fails"
+count = 2
+
+[[faults]]
+at = "45s"
+kind = "slow-boot"
+extra = "3m"
+"#;
+
+const HEAD: &str = "duration = \"2m\"\nseed = 1\n";
+
+fn full() -> Scenario {
+    parse(FULL, "full.toml").expect("the full file parses")
+}
+
+/// The error for `text` as a person sees it.
+fn error(text: &str) -> String {
+    match parse(text, "t.toml") {
+        Ok(s) => panic!("expected an error, parsed {s:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The error for a file of HEAD (two lines) followed by `rest`.
+fn error_after_head(rest: &str) -> String {
+    error(&format!("{HEAD}{rest}"))
+}
+
+#[test]
+fn full_file_parses_with_every_fault_kind() {
+    let s = full();
+    assert_eq!(
+        s.description,
+        "The master's machine crashes while the app writes"
+    );
+    assert_eq!(s.duration, SimDuration::from_secs(120));
+    assert_eq!(s.seed, 1);
+    assert_eq!(s.topology.latency, SimDuration::from_millis(2));
+    assert_eq!(s.workload.clients, 8);
+    assert_eq!(s.workload.ports, vec![7001]);
+    assert_eq!(s.workload.stop, Some(SimDuration::from_secs(110)));
+    assert_eq!(
+        s.workload.mix,
+        Mix {
+            write: 50,
+            read: 50,
+            incr: 0,
+            rpush: 0
+        }
+    );
+    assert_eq!(s.expect.max_lost_writes, Some(0));
+    assert_eq!(
+        s.expect.redundancy_within,
+        Some(SimDuration::from_secs(300))
+    );
+    assert_eq!(s.expect.max_split_brain, Some(SimDuration::ZERO));
+    assert_eq!(s.failover.interval, SimDuration::from_millis(500));
+    assert_eq!(s.failover.fail_count, 2);
+
+    let kinds: Vec<&str> = s.faults.iter().map(|f| f.action.kind()).collect();
+    assert_eq!(kinds, FAULT_KINDS.to_vec());
+    assert_eq!(
+        s.faults[3].action,
+        FaultAction::Pause {
+            machine: "haproxy1".into(),
+            process: "haproxy".into(),
+            duration: Some(SimDuration::from_secs(5)),
+        }
+    );
+    assert_eq!(
+        s.faults[4].action,
+        FaultAction::Partition {
+            groups: vec![
+                vec!["haproxy1".into()],
+                vec!["redis1".into(), "redis2".into()],
+                vec!["monit".into()]
+            ],
+            heal_after: Some(SimDuration::from_secs(10)),
+        }
+    );
+    assert_eq!(
+        s.faults[7].action,
+        FaultAction::Loss {
+            between: [vec!["app".into()], vec!["haproxy2".into()]],
+            rate: 0.1,
+            heal_after: None,
+        }
+    );
+    assert_eq!(
+        s.faults[9].action,
+        FaultAction::SlowBoot {
+            extra: SimDuration::from_secs(180),
+            count: 1
+        }
+    );
+}
+
+#[test]
+fn defaults_are_applied() {
+    let s = parse(HEAD, "min.toml").unwrap();
+    assert_eq!(s.description, "");
+    assert_eq!(s.topology, Topology::default());
+    assert_eq!(s.topology.latency, SimDuration::from_millis(1));
+    assert_eq!(s.topology.tick, SimDuration::from_millis(1));
+    let w = &s.workload;
+    assert_eq!(w, &Workload::default());
+    assert_eq!((w.clients, w.rate), (4, 100));
+    assert_eq!(w.ports, vec![7001, 7002]);
+    assert_eq!(w.timeout, SimDuration::from_secs(1));
+    assert_eq!(w.start, SimDuration::from_secs(10));
+    assert_eq!(w.stop, None);
+    assert_eq!(w.stop_at(s.duration), SimDuration::from_secs(110));
+    assert_eq!(
+        (w.mix.write, w.mix.read, w.mix.incr, w.mix.rpush),
+        (40, 30, 15, 15)
+    );
+    assert_eq!(s.expect, Default::default());
+    assert_eq!(s.failover.interval, SimDuration::from_secs(1));
+    assert_eq!(s.failover.fail_count, 3);
+    assert!(s.faults.is_empty());
+
+    // A written table keeps the defaults of the keys it leaves out.
+    let s = parse(&format!("{HEAD}[workload]\nclients = 2\n"), "w.toml").unwrap();
+    assert_eq!(s.workload.clients, 2);
+    assert_eq!(s.workload.rate, 100);
+    assert_eq!(s.workload.mix, Mix::default());
+
+    let s = parse(
+        &format!("{HEAD}[[faults]]\nat = \"1s\"\nkind = \"launch-fails\"\n"),
+        "f.toml",
+    )
+    .unwrap();
+    assert_eq!(s.faults[0].action, FaultAction::LaunchFails { count: 1 });
+}
+
+#[test]
+fn round_trip_through_to_toml() {
+    for s in [full(), parse(HEAD, "min.toml").unwrap()] {
+        let text = to_toml(&s).unwrap();
+        let back = parse(&text, "written.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back, s, "{text}");
+        // Writing is deterministic.
+        assert_eq!(to_toml(&back).unwrap(), text);
+    }
+}
+
+#[test]
+fn durations() {
+    for (text, ms) in [
+        ("500ms", 500),
+        ("5s", 5_000),
+        ("2m", 120_000),
+        ("1h", 3_600_000),
+        ("1m30s", 90_000),
+        ("0s", 0),
+    ] {
+        assert_eq!(SimDuration::parse(text), Ok(SimDuration::from_millis(ms)));
+        let shown = SimDuration::from_millis(ms).to_string();
+        assert_eq!(SimDuration::parse(&shown), Ok(SimDuration::from_millis(ms)));
+    }
+    for bad in [
+        "",
+        "5",
+        "5 sec",
+        "s",
+        "1.5s",
+        "-1s",
+        "5sec",
+        "99999999999999999999h",
+    ] {
+        assert!(SimDuration::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        error("duration = \"5 sec\"\nseed = 1\n"),
+        "t.toml:1:12: duration: invalid duration \"5 sec\": write a number and a unit such \
+         as 500ms, 5s, 2m, 1h"
+    );
+    assert_eq!(
+        error("duration = 5\nseed = 1\n"),
+        "t.toml:1:12: duration: invalid type: integer `5`, expected a duration in quotes; \
+         write a number and a unit such as 500ms, 5s, 2m, 1h"
+    );
+}
+
+#[test]
+fn unknown_machine() {
+    assert_eq!(
+        error_after_head("\n[[faults]]\nat = \"30s\"\nkind = \"crash\"\nmachine = \"redis3\"\n"),
+        "t.toml:7:11: faults[0].machine: unknown machine 'redis3'; valid machines: redis1, \
+         redis2, haproxy1, haproxy2, app, monit"
+    );
+    assert_eq!(SEED_MACHINES.len(), 6);
+}
+
+#[test]
+fn unknown_process() {
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis1\"\nprocess = \"haproxy\"\n"),
+        "t.toml:7:11: faults[0].process: unknown process 'haproxy' on redis1; processes on \
+         redis1: redis-9001, redis-9002"
+    );
+    assert_eq!(
+        error_after_head(
+            "[[faults]]\nat = \"30s\"\nkind = \"pause\"\nmachine = \"monit\"\nprocess = \"x\"\n"
+        ),
+        "t.toml:7:11: faults[0].process: unknown process 'x' on monit; monit runs no process \
+         that faults can target"
+    );
+}
+
+#[test]
+fn fault_after_the_end() {
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"3m\"\nkind = \"crash\"\nmachine = \"redis1\"\n"),
+        "t.toml:4:6: faults[0].at: fault at 3m is after the end of the run (duration 2m)"
+    );
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"1m\"\nkind = \"partition\"\ngroups = [[\"app\"], [\"redis1\"]]\nheal_after = \"1m\"\n"),
+        "t.toml:7:14: faults[0].heal_after: the fault would be undone at 2m, not before the \
+         end of the run (duration 2m); leave it out to keep the fault until the end"
+    );
+}
+
+#[test]
+fn unknown_fault_kind() {
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"explode\"\n"),
+        "t.toml:5:8: faults[0].kind: unknown fault kind 'explode'; valid kinds: crash, kill, \
+         restart, pause, partition, partition-oneway, latency, loss, launch-fails, slow-boot"
+    );
+}
+
+#[test]
+fn fields_that_do_not_fit_the_kind() {
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"partition\"\nmachine = \"redis1\"\n"),
+        "t.toml:6:11: faults[0].machine: field `machine` does not apply to a partition fault; \
+         its fields are: at, kind, groups, heal_after"
+    );
+    // A missing field points at the fault's table.
+    let e = error_after_head("\n[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis1\"\n");
+    assert!(
+        e.ends_with(
+            "faults[0]: a kill fault needs `process`; its fields are: at, kind, machine, process"
+        ),
+        "{e}"
+    );
+    assert!(e.starts_with("t.toml:4:"), "{e}");
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"latency\"\nbetween = [[\"app\"]]\nlatency = \"1s\"\n"),
+        "t.toml:6:11: faults[0].between: `between` takes exactly two groups of machines, such \
+         as [[\"app\"], [\"haproxy1\"]]; this one has 1"
+    );
+}
+
+#[test]
+fn groups_must_be_known_non_empty_and_disjoint() {
+    let partition = |groups: &str| {
+        error_after_head(&format!(
+            "[[faults]]\nat = \"30s\"\nkind = \"partition\"\ngroups = {groups}\n"
+        ))
+    };
+    assert_eq!(
+        partition("[[\"app\"], [\"redis1\", \"app\"]]"),
+        "t.toml:6:31: faults[0].groups[1][1]: machine 'app' is in more than one group"
+    );
+    assert_eq!(
+        partition("[[\"app\"], []]"),
+        "t.toml:6:20: faults[0].groups[1]: a group needs at least one machine"
+    );
+    assert_eq!(
+        partition("[[\"app\"]]"),
+        "t.toml:6:10: faults[0].groups: a partition needs two or more groups of machines, such \
+         as [[\"haproxy1\"], [\"redis1\"]]; this one has 1"
+    );
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"partition-oneway\"\nfrom = [\"redis1\"]\nto = [\"monit\", \"redis1\"]\n"),
+        "t.toml:7:16: faults[0].to[1]: machine 'redis1' is in more than one group"
+    );
+}
+
+#[test]
+fn out_of_range_values() {
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"loss\"\nbetween = [[\"app\"], [\"monit\"]]\nrate = 1.5\n"),
+        "t.toml:7:8: faults[0].rate: loss rate 1.5 is out of range; write a fraction between 0 \
+         and 1 (exclusive), such as 0.1"
+    );
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"pause\"\nmachine = \"app\"\nprocess = \"haproxy\"\nfor = \"0s\"\n"),
+        "t.toml:8:7: faults[0].for: must be longer than 0s; leave it out to keep the fault \
+         until the end of the run"
+    );
+    assert_eq!(
+        error_after_head("[topology]\ntick = \"0ms\"\n"),
+        "t.toml:4:8: topology.tick: tick must be at least 1ms (tokio timers are whole \
+         milliseconds)"
+    );
+    assert_eq!(
+        error_after_head("[workload]\nports = [7001, 7003]\n"),
+        "t.toml:4:16: workload.ports[1]: unknown port 7003; the app's haproxy listens on \
+         7001, 7002"
+    );
+    assert_eq!(
+        error_after_head("[workload]\nmix = { write = 0 }\n"),
+        "t.toml:4:7: workload.mix: every weight is 0; give at least one of write, read, incr, \
+         rpush a weight above 0"
+    );
+    assert_eq!(
+        error_after_head("[workload]\nstart = \"2m\"\n"),
+        "t.toml:4:9: workload.start: the clients start at 2m but the run ends at 2m"
+    );
+    assert_eq!(
+        error_after_head("[failover]\nfail_count = 0\n"),
+        "t.toml:4:14: failover.fail_count: fail_count must be at least 1"
+    );
+    assert_eq!(
+        error_after_head("[[faults]]\nat = \"30s\"\nkind = \"launch-fails\"\ncount = 0\n"),
+        "t.toml:6:9: faults[0].count: count must be at least 1"
+    );
+    assert_eq!(
+        error("duration = \"2m\"\nseed = -1\n"),
+        "t.toml:2:8: seed: invalid value: integer `-1`, expected u64"
+    );
+}
+
+#[test]
+fn unknown_fields_at_every_level() {
+    let cases = [
+        (
+            "durations = \"1m\"\n",
+            "t.toml:3:1: durations: unknown field `durations`",
+        ),
+        (
+            "[topology]\nlantency = \"1ms\"\n",
+            "t.toml:4:1: topology.lantency: unknown field `lantency`, expected `latency` or `tick`",
+        ),
+        (
+            "[workload]\nclient = 1\n",
+            "t.toml:4:1: workload.client: unknown field `client`",
+        ),
+        (
+            "[workload]\nmix = { writes = 1 }\n",
+            "t.toml:4:9: workload.mix.writes: unknown field `writes`",
+        ),
+        (
+            "[expect]\nmax_lost = 1\n",
+            "t.toml:4:1: expect.max_lost: unknown field `max_lost`",
+        ),
+        (
+            "[failover]\nfailcount = 1\n",
+            "t.toml:4:1: failover.failcount: unknown field `failcount`",
+        ),
+        (
+            "[[faults]]\nat = \"1s\"\nkind = \"crash\"\nmachin = \"redis1\"\n",
+            "t.toml:6:1: faults[0].machin: unknown field `machin`",
+        ),
+        (
+            "[nemesis]\n",
+            "t.toml:3:2: nemesis: unknown field `nemesis`",
+        ),
+    ];
+    for (rest, start) in cases {
+        let e = error_after_head(rest);
+        assert!(
+            e.starts_with(start),
+            "{rest:?}\n got: {e}\nwant: {start}..."
+        );
+    }
+}
+
+#[test]
+fn missing_required_fields_and_syntax_errors() {
+    let e = error("seed = 1\n");
+    assert!(e.starts_with("t.toml:1:1: missing field `duration`"), "{e}");
+    let e = error("duration = \"2m\n");
+    assert!(e.starts_with("t.toml:1:"), "{e}");
+    let e = error("duration = \"2m\"\nseed = 1\n[workload\n");
+    assert!(e.starts_with("t.toml:3:"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+}
+
+#[test]
+fn garbled_files_give_errors_not_panics() {
+    // Every prefix, and every byte replaced by one of a few troublesome characters.
+    let mut tried = 0;
+    let mut check = |text: &str| {
+        tried += 1;
+        if let Err(e) = parse(text, "full.toml") {
+            assert!(e.to_string().starts_with("full.toml"), "{e}");
+        }
+    };
+    for end in (0..=FULL.len()).filter(|&i| FULL.is_char_boundary(i)) {
+        check(&FULL[..end]);
+    }
+    for (i, _) in FULL.char_indices() {
+        for replacement in ["\"", "[", "]", "=", "\n", "x", "9", "é", ""] {
+            let mut text = FULL[..i].to_string();
+            text.push_str(replacement);
+            text.push_str(&FULL[i + FULL[i..].chars().next().map_or(0, char::len_utf8)..]);
+            check(&text);
+        }
+    }
+    assert!(tried > 10_000);
+}
+
+#[test]
+fn load_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.toml");
+    std::fs::write(&path, FULL).unwrap();
+    assert_eq!(load(&path).unwrap(), full());
+
+    std::fs::write(&path, format!("{HEAD}[topology]\nlantency = \"1ms\"\n")).unwrap();
+    let e = load(&path).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{}:4:1: topology.lantency", path.display())),
+        "{e}"
+    );
+
+    let missing = dir.path().join("missing.toml");
+    let e = load(&missing).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{}: cannot read", missing.display())),
+        "{e}"
+    );
+}
