@@ -164,7 +164,7 @@ pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
             ProcessCommand::Pause(name) => set_paused(&mut slots, name, true),
             ProcessCommand::Resume(name) => set_paused(&mut slots, name, false),
         };
-        tracing::info!(machine = %spec.name, ?command, took_effect, "process command");
+        tracing::info!(target: crate::trace::TARGET, machine = %spec.name, ?command, took_effect, "process command");
         control.inner.events.borrow_mut().push(ProcessEvent {
             at: turmoil::sim_elapsed().unwrap_or_default(),
             machine: spec.name.clone(),

@@ -1,9 +1,12 @@
 //! `failover-sim`: the lab's command line.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sim::fidelity::{probes, real_lab, sim_lab};
+use sim::run::{history_jsonl, run, trace_jsonl};
+use sim::scenario;
 
 #[derive(Parser)]
 #[command(
@@ -18,6 +21,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a scenario in the lab: writes the history and the trace, prints a summary, the
+    /// seed, and the command that reproduces the run.
+    Run {
+        /// The scenario file (TOML), e.g. scenarios/master-machine-crash.toml.
+        scenario: PathBuf,
+        /// The seed (default: the one pinned in the scenario file).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write history.jsonl, trace.jsonl and summary.json
+        /// (default: target/failover-sim/<scenario>-seed-<seed>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the summary as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run behaviour probes against the models (and, with --real, against real
     /// redis-server and haproxy on loopback) and print what each saw.
     Probes {
@@ -45,6 +64,12 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            json,
+        } => run_scenario(&scenario, seed, out, json),
         Command::Probes {
             names,
             real,
@@ -123,5 +148,88 @@ fn run_probes(names: &[String], real: bool, seed: u64, json: bool) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: bool) -> ExitCode {
+    let scenario = match scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    let out =
+        out.unwrap_or_else(|| PathBuf::from(format!("target/failover-sim/{stem}-seed-{seed}")));
+    let reproduce = format!("failover-sim run {} --seed {seed}", path.display());
+    let result = run(&scenario, seed);
+    let written = std::fs::create_dir_all(&out).and_then(|_| {
+        std::fs::write(out.join("history.jsonl"), history_jsonl(&result.history))?;
+        std::fs::write(out.join("trace.jsonl"), trace_jsonl(&result.trace))?;
+        std::fs::write(
+            out.join("summary.json"),
+            serde_json::to_string_pretty(&result.summary).expect("summary serializes") + "\n",
+        )
+    });
+    if let Err(e) = written {
+        eprintln!(
+            "error: cannot write the run's files to {}: {e}",
+            out.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let s = &result.summary;
+    if json {
+        let mut v = serde_json::to_value(s).expect("summary serializes");
+        v["scenario"] = path.display().to_string().into();
+        v["reproduce"] = reproduce.clone().into();
+        v["out"] = out.display().to_string().into();
+        println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        println!("scenario  {}", path.display());
+        if !scenario.description.is_empty() {
+            println!("          {}", scenario.description);
+        }
+        println!("seed      {seed}");
+        println!("simulated {:.1} s", s.duration_ms as f64 / 1000.0);
+        let o = &s.operations;
+        println!(
+            "requests  {} invoked: {} ok, {} failed, {} unknown, {} incomplete",
+            o.invoked, o.ok, o.fail, o.unknown, o.incomplete
+        );
+        for f in &s.faults {
+            let effect = match f.took_effect_ms {
+                Some(t) => format!("took effect at {:.3} s", t as f64 / 1000.0),
+                None => "NEVER took effect".to_string(),
+            };
+            let healed = f
+                .healed_ms
+                .map(|t| format!(", healed at {:.3} s", t as f64 / 1000.0))
+                .unwrap_or_default();
+            println!(
+                "fault {}   {} at {:.3} s: {effect}{healed}",
+                f.index,
+                f.kind,
+                f.at_ms as f64 / 1000.0
+            );
+        }
+        println!(
+            "wrote     {}/{{history.jsonl,trace.jsonl,summary.json}}",
+            out.display()
+        );
+        println!("reproduce {reproduce}");
+    }
+    for p in &s.fault_problems {
+        eprintln!("error: {p}");
+    }
+    if s.fault_problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

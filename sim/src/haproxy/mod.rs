@@ -36,7 +36,7 @@ use crate::machine::ProcessCtx;
 pub async fn run_haproxy(config: HaproxyConfig, ctx: ProcessCtx) {
     let resolve = |host: &str| turmoil::lookup(host);
     let state = Rc::new(RefCell::new(state::State::new(config.clone(), &resolve)));
-    tracing::info!(at = ?state::now(), name = %config.name, "haproxy started");
+    tracing::info!(target: crate::trace::TARGET, at = ?state::now(), proxy = %config.name, "haproxy started");
     let mut tasks = JoinSet::new();
     for f in &config.frontends {
         tasks.spawn_local(proxy::frontend_loop(

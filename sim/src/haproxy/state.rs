@@ -287,7 +287,7 @@ impl State {
             kill.notify_one();
         }
         if n > 0 {
-            tracing::info!(at = ?now(), server = %s.name, sessions = n, "shutting down sessions");
+            tracing::info!(target: crate::trace::TARGET, at = ?now(), server = %s.name, sessions = n, "shutting down sessions");
         }
     }
 
@@ -343,7 +343,7 @@ impl State {
             Cause::Check(st) => format!("{}, check {}", st.desc(), st.name()),
             Cause::Admin(what) => what.to_string(),
         };
-        tracing::info!(
+        tracing::info!(target: crate::trace::TARGET,
             at = ?now(),
             proxy = %self.config.name,
             "Server {}/{} is {to}, reason: {why}. {active} active and {backup} backup servers left.",

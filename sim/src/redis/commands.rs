@@ -258,7 +258,7 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     if host.eq_ignore_ascii_case("no") && lower(port) == "one" {
         if server.is_replica() {
             server.promote();
-            tracing::info!(
+            tracing::info!(target: crate::trace::TARGET,
                 port = server.config.port,
                 "MASTER MODE enabled (REPLICAOF NO ONE)"
             );
@@ -289,7 +289,16 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     // A former master's replicas must resync with it too (real redis disconnects them).
     server.replicas.clear();
     server.link_tx.send_replace(server.link_generation);
+    tracing::info!(target: crate::trace::TARGET, port = server.config.port, master = %format!("{}:{}", link_host(server), port), "REPLICAOF");
     ok()
+}
+
+fn link_host(server: &Server) -> &str {
+    server
+        .master
+        .as_ref()
+        .map(|m| m.host.as_str())
+        .unwrap_or("")
 }
 
 fn config(server: &mut Server, args: &[Vec<u8>]) -> OwnedFrame {

@@ -20,6 +20,8 @@ pub struct RedisConfig {
     pub min_replicas_to_write: i64,
     /// `min-replicas-max-lag` in seconds (CONFIG SET-able).
     pub min_replicas_max_lag: i64,
+    /// `replicaof host port` in redis.conf: start as a replica of this master.
+    pub replicaof: Option<(String, u16)>,
 }
 
 impl RedisConfig {
@@ -34,6 +36,15 @@ impl RedisConfig {
             backlog_size: 1024 * 1024,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            replicaof: None,
+        }
+    }
+
+    /// The same, starting as a replica of `host:port`.
+    pub fn replica_of(self, host: &str, port: u16) -> Self {
+        Self {
+            replicaof: Some((host.to_string(), port)),
+            ..self
         }
     }
 }

@@ -69,7 +69,7 @@ pub async fn serve_replica(
             wr.write_all(&bytes).await?;
             cursor = offset as u64 + bytes.len() as u64;
             set_state(&server, id, "online");
-            tracing::info!(machine = %ctx.machine, "partial resynchronization accepted");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, "partial resynchronization accepted");
         } else {
             // Join the full sync that is about to start, or schedule one.
             let start = {
@@ -111,13 +111,13 @@ pub async fn serve_replica(
             wr.write_all(&payload).await?;
             cursor = snapshot_offset + 1;
             set_state(&server, id, "online");
-            tracing::info!(machine = %ctx.machine, bytes = payload.len(), "full sync sent to replica");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, bytes = payload.len(), "full sync sent to replica");
         }
         stream_to_replica(&server, &ctx, id, &mut rd, &mut wr, &mut cursor, pending).await
     }
     .await;
     if let Err(e) = result {
-        tracing::info!(machine = %ctx.machine, error = %e, "connection with replica lost");
+        tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, error = %e, "connection with replica lost");
     }
     server.borrow_mut().replicas.remove(&id);
 }
@@ -272,7 +272,7 @@ pub async fn replica_link_task(server: Shared, ctx: ProcessCtx) {
             }
         }
         if let Err(e) = result {
-            tracing::info!(machine = %ctx.machine, master = %host, port, error = %e, "replication link down");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, master = %host, port, error = %e, "replication link down");
         }
         tokio::select! {
             biased;
@@ -358,7 +358,7 @@ async fn run_link(
             s.master_repl_offset = offset;
             s.backlog = None;
             s.ensure_backlog();
-            tracing::info!(machine = %ctx.machine, port = my_port, "MASTER <-> REPLICA sync: finished with success");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = my_port, "MASTER <-> REPLICA sync: finished with success");
         }
         ["+CONTINUE", rest @ ..] => {
             let mut s = server.borrow_mut();
@@ -369,7 +369,7 @@ async fn run_link(
                 }
             }
             s.ensure_backlog();
-            tracing::info!(machine = %ctx.machine, port = my_port, "successful partial resynchronization with master");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = my_port, "successful partial resynchronization with master");
         }
         _ => {
             return Err(std::io::Error::other(format!(

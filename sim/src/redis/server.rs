@@ -29,7 +29,7 @@ pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
             return;
         }
     };
-    tracing::info!(machine = %ctx.machine, port, "redis ready to accept connections");
+    tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port, "redis ready to accept connections");
     let mut tasks = JoinSet::new();
     tasks.spawn_local(replication::replica_link_task(server.clone(), ctx.clone()));
     tasks.spawn_local(replication::cron(server.clone(), ctx.clone()));

@@ -107,10 +107,18 @@ impl Server {
     pub fn new(config: RedisConfig, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let replid = random_replid(&mut rng);
+        let master = config.replicaof.as_ref().map(|(host, port)| MasterLink {
+            host: host.clone(),
+            port: *port,
+            state: LinkState::Connect,
+            last_io: None,
+            down_since: None,
+            generation: 0,
+        });
         Self {
             config,
             data: Keyspace::default(),
-            master: None,
+            master,
             replid,
             replid2: "0".repeat(40),
             master_repl_offset: 0,

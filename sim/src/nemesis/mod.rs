@@ -1,0 +1,317 @@
+//! The nemesis: applies a scenario's faults at their simulated times and heals them later.
+//!
+//! Every fault is logged to the trace when it is scheduled to act and when it *took
+//! effect*; a fault that never took effect (a kill sent to a crashed machine, a cloud fault
+//! with no launch after it) makes the run fail, so a test cannot pass because its fault
+//! silently never fired.
+//!
+//! - `network`: partitions, one-way partitions, latency and packet loss on turmoil links.
+
+pub mod network;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::lab::Lab;
+use crate::machine::ProcessCommand;
+use crate::scenario::{Fault, FaultAction};
+use crate::trace::TARGET;
+
+use network::Network;
+
+/// Where one fault stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FaultRecord {
+    pub index: usize,
+    pub kind: String,
+    pub at_ms: u64,
+    /// When it took effect, once it has.
+    pub took_effect_ms: Option<u64>,
+    pub healed_ms: Option<u64>,
+    /// Why it has not taken effect, when that is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+enum Step {
+    Apply(usize),
+    Heal(usize),
+}
+
+/// Cloud faults armed for the next launches (consumed by the simulated EC2 later).
+#[derive(Debug, Default, Clone)]
+pub struct CloudFaults {
+    /// (fault index) per failing launch still to come.
+    pub failing_launches: Vec<usize>,
+    /// (fault index, extra boot time) per slow boot still to come.
+    pub slow_boots: Vec<(usize, Duration)>,
+}
+
+pub struct Nemesis {
+    faults: Vec<Fault>,
+    timeline: Vec<(Duration, Step)>,
+    next: usize,
+    network: Network,
+    records: Vec<FaultRecord>,
+    /// Process commands sent and not yet confirmed: (machine, command) → fault index.
+    pending: BTreeMap<(String, String), usize>,
+    crashed: Vec<String>,
+    pub cloud: CloudFaults,
+}
+
+impl Nemesis {
+    pub fn new(faults: &[Fault], base_latency: Duration, seed: u64) -> Self {
+        let mut timeline = Vec::new();
+        for (i, f) in faults.iter().enumerate() {
+            let at = f.at.to_std();
+            timeline.push((at, Step::Apply(i)));
+            if let Some(h) = f.action.heals_after() {
+                timeline.push((at + h.to_std(), Step::Heal(i)));
+            }
+        }
+        // Stable: faults at the same time act in file order, applies before heals.
+        timeline.sort_by_key(|(t, s)| (*t, matches!(s, Step::Heal(_))));
+        let records = faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FaultRecord {
+                index: i,
+                kind: f.action.kind().to_string(),
+                at_ms: f.at.as_millis(),
+                took_effect_ms: None,
+                healed_ms: None,
+                problem: None,
+            })
+            .collect();
+        Self {
+            faults: faults.to_vec(),
+            timeline,
+            next: 0,
+            network: Network::new(
+                base_latency,
+                crate::machine::derive_seed(seed, &["network"]),
+            ),
+            records,
+            pending: BTreeMap::new(),
+            crashed: Vec::new(),
+            cloud: CloudFaults::default(),
+        }
+    }
+
+    /// Applies what is due by now; call before each step.
+    pub fn before_step(&mut self, lab: &mut Lab) {
+        let now = lab.sim.elapsed();
+        while let Some((at, step)) = self.timeline.get(self.next) {
+            if *at > now {
+                break;
+            }
+            match *step {
+                Step::Apply(i) => self.apply(lab, i, now),
+                Step::Heal(i) => self.heal(lab, i, now),
+            }
+            self.next += 1;
+        }
+        self.network.step(&lab.sim, now);
+    }
+
+    /// Collects the machines' reports of process commands; call after each step.
+    pub fn after_step(&mut self, lab: &mut Lab) {
+        for (name, machine) in &lab.machines {
+            for event in machine.control.drain_events() {
+                let (what, process) = command_parts(&event.command);
+                let Some(i) = self
+                    .pending
+                    .remove(&(name.clone(), format!("{what} {process}")))
+                else {
+                    continue;
+                };
+                let at_ms = event.at.as_millis() as u64;
+                let record = &mut self.records[i];
+                if event.took_effect {
+                    if record.took_effect_ms.is_none() {
+                        record.took_effect_ms = Some(at_ms);
+                        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault took effect");
+                    } else {
+                        record.healed_ms = Some(at_ms);
+                        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault healed");
+                    }
+                } else {
+                    record.problem = Some(format!(
+                        "{what} {process} on {name} had no effect (was it running?)"
+                    ));
+                    tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault had no effect");
+                }
+            }
+        }
+    }
+
+    fn took_effect(&mut self, i: usize, now: Duration, detail: &str) {
+        self.records[i].took_effect_ms = Some(now.as_millis() as u64);
+        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %self.records[i].kind, detail, "fault took effect");
+    }
+
+    fn send(&mut self, lab: &Lab, i: usize, machine: &str, command: ProcessCommand) {
+        let Some(handle) = lab.machines.get(machine) else {
+            self.records[i].problem = Some(format!("no machine named {machine}"));
+            return;
+        };
+        if self.crashed.iter().any(|m| m == machine) {
+            self.records[i].problem = Some(format!(
+                "{machine} has crashed: its processes cannot be commanded"
+            ));
+            return;
+        }
+        let (what, process) = command_parts(&command);
+        self.pending
+            .insert((machine.to_string(), format!("{what} {process}")), i);
+        handle.control.send(command);
+    }
+
+    fn apply(&mut self, lab: &mut Lab, i: usize, now: Duration) {
+        let action = self.faults[i].action.clone();
+        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault scheduled");
+        match &action {
+            FaultAction::Crash { machine } => {
+                let Some(ip) = lab.machines.get(machine).map(|m| m.ip) else {
+                    self.records[i].problem = Some(format!("no machine named {machine}"));
+                    return;
+                };
+                // Silence first, so that the sockets the crash drops send nothing anyone hears.
+                let others: Vec<_> = lab
+                    .machines
+                    .values()
+                    .map(|m| m.ip)
+                    .filter(|o| *o != ip)
+                    .collect();
+                for other in others {
+                    self.network.hold(&lab.sim, ip, other, i);
+                }
+                lab.sim.crash(machine.as_str());
+                self.crashed.push(machine.clone());
+                self.took_effect(i, now, machine);
+            }
+            FaultAction::Kill { machine, process } => {
+                self.send(lab, i, machine, ProcessCommand::Kill(process.clone()))
+            }
+            FaultAction::Restart { machine, process } => {
+                self.send(lab, i, machine, ProcessCommand::Start(process.clone()))
+            }
+            FaultAction::Pause {
+                machine, process, ..
+            } => self.send(lab, i, machine, ProcessCommand::Pause(process.clone())),
+            FaultAction::Partition { groups, .. } => {
+                for (gi, g) in groups.iter().enumerate() {
+                    for h in &groups[gi + 1..] {
+                        for a in ips(lab, g) {
+                            for b in ips(lab, h) {
+                                self.network.hold(&lab.sim, a, b, i);
+                            }
+                        }
+                    }
+                }
+                self.took_effect(i, now, &format!("{groups:?}"));
+            }
+            FaultAction::PartitionOneway { from, to, .. } => {
+                for a in ips(lab, from) {
+                    for b in ips(lab, to) {
+                        self.network.block_oneway(&lab.sim, a, b, i);
+                    }
+                }
+                self.took_effect(i, now, &format!("{from:?} -> {to:?}"));
+            }
+            FaultAction::Latency {
+                between, latency, ..
+            } => {
+                for a in ips(lab, &between[0]) {
+                    for b in ips(lab, &between[1]) {
+                        self.network
+                            .set_latency(&lab.sim, a, b, latency.to_std(), i);
+                    }
+                }
+                self.took_effect(i, now, &format!("{between:?} {}ms", latency.as_millis()));
+            }
+            FaultAction::Loss { between, rate, .. } => {
+                for a in ips(lab, &between[0]) {
+                    for b in ips(lab, &between[1]) {
+                        self.network.lossy(&lab.sim, a, b, *rate, i);
+                    }
+                }
+                self.took_effect(i, now, &format!("{between:?} rate {rate}"));
+            }
+            FaultAction::LaunchFails { count } => {
+                for _ in 0..*count {
+                    self.cloud.failing_launches.push(i);
+                }
+            }
+            FaultAction::SlowBoot { extra, count } => {
+                for _ in 0..*count {
+                    self.cloud.slow_boots.push((i, extra.to_std()));
+                }
+            }
+        }
+    }
+
+    fn heal(&mut self, lab: &mut Lab, i: usize, now: Duration) {
+        let action = self.faults[i].action.clone();
+        match &action {
+            FaultAction::Pause {
+                machine, process, ..
+            } => {
+                self.send(lab, i, machine, ProcessCommand::Resume(process.clone()));
+            }
+            _ => {
+                self.network.heal(&lab.sim, i);
+                self.records[i].healed_ms = Some(now.as_millis() as u64);
+                tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault healed");
+            }
+        }
+    }
+
+    /// A cloud fault was consumed by a launch (called by the simulated EC2).
+    pub fn cloud_fault_took_effect(&mut self, i: usize, now: Duration) {
+        if self.records[i].took_effect_ms.is_none() {
+            self.took_effect(i, now, "launch");
+        }
+    }
+
+    /// Every fault's record, for the report.
+    pub fn records(&self) -> &[FaultRecord] {
+        &self.records
+    }
+
+    /// Faults that never took effect, with why, once the run is over.
+    pub fn problems(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .filter(|r| r.took_effect_ms.is_none())
+            .map(|r| {
+                let why = r.problem.clone().unwrap_or_else(|| match r.kind.as_str() {
+                    "launch-fails" | "slow-boot" => "no instance was launched after it".to_string(),
+                    _ => "it was never confirmed by the machine".to_string(),
+                });
+                format!(
+                    "fault {} ({}) scheduled at {} never took effect: {why}",
+                    r.index,
+                    r.kind,
+                    crate::scenario::SimDuration::from_millis(r.at_ms)
+                )
+            })
+            .collect()
+    }
+}
+
+fn ips(lab: &Lab, machines: &[String]) -> Vec<std::net::IpAddr> {
+    machines
+        .iter()
+        .filter_map(|m| lab.machines.get(m).map(|h| h.ip))
+        .collect()
+}
+
+fn command_parts(command: &ProcessCommand) -> (&'static str, String) {
+    match command {
+        ProcessCommand::Kill(p) => ("kill", p.clone()),
+        ProcessCommand::Start(p) => ("start", p.clone()),
+        ProcessCommand::Pause(p) => ("pause", p.clone()),
+        ProcessCommand::Resume(p) => ("resume", p.clone()),
+    }
+}
