@@ -21,6 +21,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Measure the lab: wall time per simulated minute of the seed lab at 100 requests/s,
+    /// against a bare turmoil model of the same hosts and traffic, in the same run.
+    Bench {
+        /// Simulated minutes per sample.
+        #[arg(long, default_value_t = 2.0)]
+        minutes: f64,
+        /// Samples of each (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        repeats: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a scenario in the lab: writes the history and the trace, prints a summary, the
     /// seed, and the command that reproduces the run.
     Run {
@@ -64,6 +76,27 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Bench {
+            minutes,
+            repeats,
+            json,
+        } => {
+            let r = sim::bench::lab_vs_baseline(minutes, repeats, |p| eprintln!("{p}"));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).expect("json"));
+            } else {
+                println!(
+                    "baseline (bare turmoil, same hosts and traffic): {:.3} s per simulated minute",
+                    r.baseline_s_per_min
+                );
+                println!(
+                    "lab (the seed lab, 100 requests/s):              {:.3} s per simulated minute",
+                    r.lab_s_per_min
+                );
+                println!("ratio lab / baseline: {:.2} (target at most 1.25)", r.ratio);
+            }
+            ExitCode::SUCCESS
+        }
         Command::Run {
             scenario,
             seed,
