@@ -8,5 +8,8 @@
 //!
 //! The controller (detection, decision, recovery plans) lands here with the failover issue.
 
+pub mod effects;
+pub mod layout;
+pub mod observation;
 pub mod resp;
 pub mod runtime_api;
