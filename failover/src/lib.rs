@@ -8,8 +8,11 @@
 //!
 //! The controller (detection, decision, recovery plans) lands here with the failover issue.
 
+pub mod config;
+pub mod controller;
 pub mod effects;
 pub mod layout;
 pub mod observation;
+pub mod plan;
 pub mod resp;
 pub mod runtime_api;

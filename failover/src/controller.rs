@@ -1,0 +1,603 @@
+//! The controller: a pure state machine. Observations in, actions out; no I/O, no clock
+//! (the caller passes the time), no randomness. The same code decides in the lab, in the
+//! property tests and in production.
+//!
+//! Detection is the seed's monit: every cycle every monitored machine is polled; a machine
+//! with a failed poll in `fail_count` cycles in a row is failed. Recovery runs the plan of
+//! its role (see [`crate::plan`]) one step at a time: a failed step is retried with
+//! backoff; the whole state is serializable so that a restarted controller resumes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ControllerConfig, Deployment};
+use crate::layout::{Layout, MachineInfo, MachineRole};
+use crate::observation::{Observation, StepOutput};
+use crate::plan::{Operation, Plan, PlanKind, StepKind};
+
+/// What the controller asks the shell to do, or tells it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    PollRedis {
+        machine: String,
+        addr: String,
+        port: u16,
+    },
+    PollHaproxy {
+        machine: String,
+        addr: String,
+    },
+    /// Carry out one step; report with `Observation::StepFinished`.
+    Run {
+        plan: u64,
+        step: usize,
+        kind: StepKind,
+        op: Operation,
+    },
+    /// Something worth logging (and, in the lab, tracing).
+    Event(Event),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A machine has failed `failures` cycles in a row.
+    Failed { machine: String, failures: u32 },
+    /// A failed machine cannot be recovered now (no healthy survivor).
+    CannotRecover { machine: String, why: String },
+    PlanStarted {
+        plan: u64,
+        kind: PlanKind,
+        failed: String,
+        survivor: String,
+    },
+    StepDone {
+        plan: u64,
+        step: usize,
+        kind: StepKind,
+    },
+    StepFailed {
+        plan: u64,
+        step: usize,
+        kind: StepKind,
+        error: String,
+        retry_in_ms: u64,
+    },
+    PlanFinished {
+        plan: u64,
+        replacement: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Machine {
+    info: MachineInfo,
+    monitored: bool,
+    /// Failed cycles in a row.
+    failures: u32,
+    cycle_failed: bool,
+    cycle_ok: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controller {
+    config: ControllerConfig,
+    layout: Layout,
+    machines: BTreeMap<String, Machine>,
+    masters: BTreeMap<u16, String>,
+    app_slots: BTreeMap<String, String>,
+    plans: BTreeMap<u64, Plan>,
+    next_plan: u64,
+    /// Machines seen answering since they were launched (registration needs it).
+    seen_healthy: BTreeSet<String>,
+    /// Machines already reported as not recoverable, so the event is not repeated.
+    reported: BTreeSet<String>,
+    /// Plans that finished, for reports and for the property tests.
+    finished: Vec<Plan>,
+}
+
+impl Controller {
+    pub fn new(config: ControllerConfig, deployment: Deployment) -> Self {
+        let machines = deployment
+            .machines
+            .into_iter()
+            .map(|info| {
+                (
+                    info.name.clone(),
+                    Machine {
+                        info,
+                        monitored: true,
+                        failures: 0,
+                        cycle_failed: false,
+                        cycle_ok: false,
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>();
+        let seen_healthy = machines.keys().cloned().collect();
+        Self {
+            config,
+            layout: deployment.layout,
+            machines,
+            masters: deployment.masters,
+            app_slots: deployment.app_slots,
+            plans: BTreeMap::new(),
+            next_plan: 1,
+            seen_healthy,
+            reported: BTreeSet::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    /// The state to persist, so a restarted controller resumes its plans.
+    pub fn snapshot(&self) -> String {
+        serde_json::to_string(self).expect("the controller's state serializes")
+    }
+
+    /// Resumes from a snapshot. A step that was in flight is run again (steps are
+    /// idempotent); detection starts over.
+    pub fn restore(snapshot: &str) -> Result<Self, serde_json::Error> {
+        let mut c: Controller = serde_json::from_str(snapshot)?;
+        for plan in c.plans.values_mut() {
+            plan.in_flight = false;
+        }
+        for m in c.machines.values_mut() {
+            m.failures = 0;
+            m.cycle_failed = false;
+            m.cycle_ok = false;
+        }
+        Ok(c)
+    }
+
+    pub fn config(&self) -> &ControllerConfig {
+        &self.config
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn active_plans(&self) -> impl Iterator<Item = &Plan> {
+        self.plans.values()
+    }
+
+    pub fn finished_plans(&self) -> &[Plan] {
+        &self.finished
+    }
+
+    /// Which machine the controller believes is master of each port.
+    pub fn masters(&self) -> &BTreeMap<u16, String> {
+        &self.masters
+    }
+
+    pub fn monitored(&self) -> Vec<&MachineInfo> {
+        self.machines
+            .values()
+            .filter(|m| m.monitored)
+            .map(|m| &m.info)
+            .collect()
+    }
+
+    pub fn seen_healthy(&self, machine: &str) -> bool {
+        self.seen_healthy.contains(machine)
+    }
+
+    /// Feeds one observation at time `now_ms`; returns what to do.
+    pub fn handle(&mut self, now_ms: u64, observation: Observation) -> Vec<Action> {
+        let mut out = Vec::new();
+        match observation {
+            Observation::Tick => {
+                self.close_cycle(now_ms, &mut out);
+                for m in self.machines.values().filter(|m| m.monitored) {
+                    match m.info.role {
+                        MachineRole::Redis => {
+                            for port in &self.layout.redis_ports {
+                                out.push(Action::PollRedis {
+                                    machine: m.info.name.clone(),
+                                    addr: m.info.addr.clone(),
+                                    port: *port,
+                                });
+                            }
+                        }
+                        MachineRole::Haproxy => out.push(Action::PollHaproxy {
+                            machine: m.info.name.clone(),
+                            addr: m.info.addr.clone(),
+                        }),
+                    }
+                }
+            }
+            Observation::RedisPolled {
+                machine, result, ..
+            } => self.polled(&machine, result.is_ok()),
+            Observation::HaproxyPolled { machine, result } => self.polled(&machine, result.is_ok()),
+            Observation::StepFinished { plan, step, result } => {
+                self.step_finished(now_ms, plan, step, result, &mut out)
+            }
+        }
+        self.drive_plans(now_ms, &mut out);
+        out
+    }
+
+    fn polled(&mut self, machine: &str, ok: bool) {
+        if let Some(m) = self.machines.get_mut(machine).filter(|m| m.monitored) {
+            if ok {
+                m.cycle_ok = true;
+            } else {
+                m.cycle_failed = true;
+            }
+        }
+    }
+
+    /// Ends a detection cycle: counts failures in a row and starts plans for failed machines.
+    fn close_cycle(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        let mut failed = Vec::new();
+        for m in self.machines.values_mut().filter(|m| m.monitored) {
+            if m.cycle_failed {
+                m.failures += 1;
+            } else if m.cycle_ok {
+                m.failures = 0;
+            }
+            m.cycle_failed = false;
+            m.cycle_ok = false;
+            if m.failures >= self.config.fail_count {
+                failed.push(m.info.name.clone());
+            }
+        }
+        for name in failed {
+            self.recover(now_ms, &name, out);
+        }
+    }
+
+    fn in_a_plan(&self, machine: &str) -> bool {
+        self.plans.values().any(|p| {
+            p.failed.name == machine || p.replacement.as_ref().is_some_and(|r| r.name == machine)
+        })
+    }
+
+    fn recover(&mut self, now_ms: u64, name: &str, out: &mut Vec<Action>) {
+        if self.in_a_plan(name) {
+            return;
+        }
+        let failed = self.machines[name].info.clone();
+        let survivor = self
+            .machines
+            .values()
+            .filter(|m| {
+                m.monitored
+                    && m.info.role == failed.role
+                    && m.info.name != failed.name
+                    && m.failures == 0
+                    && !self.in_a_plan(&m.info.name)
+            })
+            .map(|m| m.info.clone())
+            .next();
+        let Some(survivor) = survivor else {
+            if self.reported.insert(name.to_string()) {
+                out.push(Action::Event(Event::CannotRecover {
+                    machine: name.to_string(),
+                    why: format!("no healthy {:?} machine is left to take over", failed.role)
+                        .to_lowercase(),
+                }));
+            }
+            return;
+        };
+        self.reported.remove(name);
+        out.push(Action::Event(Event::Failed {
+            machine: name.to_string(),
+            failures: self.machines[name].failures,
+        }));
+        let (kind, steps) = match failed.role {
+            MachineRole::Redis => (PlanKind::FailedRedis, self.config.failed_redis.clone()),
+            MachineRole::Haproxy => (PlanKind::FailedHaproxy, self.config.failed_haproxy.clone()),
+        };
+        let app_slot = self
+            .app_slots
+            .iter()
+            .find(|(_, m)| **m == failed.name)
+            .map(|(slot, _)| slot.clone());
+        let id = self.next_plan;
+        self.next_plan += 1;
+        out.push(Action::Event(Event::PlanStarted {
+            plan: id,
+            kind,
+            failed: failed.name.clone(),
+            survivor: survivor.name.clone(),
+        }));
+        self.plans.insert(
+            id,
+            Plan {
+                id,
+                kind,
+                steps,
+                failed,
+                survivor,
+                app_slot,
+                replacement: None,
+                next: 0,
+                attempts: 0,
+                not_before_ms: now_ms,
+                in_flight: false,
+                started_ms: now_ms,
+                finished_ms: None,
+            },
+        );
+    }
+
+    fn healthy_proxies(&self) -> Vec<String> {
+        self.machines
+            .values()
+            .filter(|m| m.monitored && m.info.role == MachineRole::Haproxy && m.failures == 0)
+            .map(|m| m.info.addr.clone())
+            .collect()
+    }
+
+    /// The concrete operation of a plan's current step, or why it cannot run yet.
+    fn operation(&self, plan: &Plan, kind: StepKind) -> Result<Operation, String> {
+        let layout = &self.layout;
+        let replacement = || {
+            plan.replacement.clone().ok_or_else(|| {
+                format!("step {kind:?} needs the replacement, which is not launched")
+            })
+        };
+        Ok(match kind {
+            StepKind::UnregisterRedis => Operation::Unregister {
+                proxies: self.healthy_proxies(),
+                backends: layout
+                    .redis_ports
+                    .iter()
+                    .map(|p| layout.backend(*p))
+                    .collect(),
+                server: plan.failed.name.clone(),
+            },
+            StepKind::PromoteSurvivor => Operation::Promote {
+                addr: plan.survivor.addr.clone(),
+                ports: layout
+                    .redis_ports
+                    .iter()
+                    .copied()
+                    .filter(|p| self.masters.get(p) != Some(&plan.survivor.name))
+                    .collect(),
+            },
+            StepKind::Terminate => Operation::Terminate {
+                machine: plan.failed.clone(),
+            },
+            StepKind::Launch => Operation::Launch {
+                role: plan.failed.role,
+                token: format!("plan-{}", plan.id),
+            },
+            StepKind::WaitReachable => {
+                let machine = replacement()?;
+                let ports = match machine.role {
+                    MachineRole::Redis => layout.redis_ports.clone(),
+                    MachineRole::Haproxy => vec![layout.haproxy_api_port],
+                };
+                Operation::WaitReachable { machine, ports }
+            }
+            StepKind::MakeReplica => Operation::MakeReplica {
+                addr: replacement()?.addr,
+                master_addr: plan.survivor.addr.clone(),
+                ports: layout.redis_ports.clone(),
+            },
+            StepKind::RegisterRedis => {
+                let r = replacement()?;
+                if !self.seen_healthy.contains(&r.name) {
+                    return Err(format!("{} has not been seen healthy yet", r.name));
+                }
+                Operation::Register {
+                    proxies: self.healthy_proxies(),
+                    backends: layout
+                        .redis_ports
+                        .iter()
+                        .map(|p| (layout.backend(*p), *p))
+                        .collect(),
+                    server: r.name,
+                    addr: r.addr,
+                }
+            }
+            StepKind::ConfigureHaproxy => {
+                let r = replacement()?;
+                if !self.seen_healthy.contains(&r.name) {
+                    return Err(format!("{} has not been seen healthy yet", r.name));
+                }
+                Operation::ConfigureHaproxy {
+                    addr: r.addr,
+                    like: plan.survivor.addr.clone(),
+                    backends: layout
+                        .redis_ports
+                        .iter()
+                        .map(|p| layout.backend(*p))
+                        .collect(),
+                }
+            }
+            StepKind::PointApp => {
+                let r = replacement()?;
+                if !self.seen_healthy.contains(&r.name) {
+                    return Err(format!("{} has not been seen healthy yet", r.name));
+                }
+                Operation::PointApp {
+                    app_addr: layout.app_addr.clone(),
+                    backends: layout.app_backends.iter().map(|(b, _)| b.clone()).collect(),
+                    server: plan
+                        .app_slot
+                        .clone()
+                        .ok_or_else(|| format!("no app server points at {}", plan.failed.name))?,
+                    addr: r.addr,
+                }
+            }
+            StepKind::Unmonitor | StepKind::Monitor => {
+                return Err(format!("{kind:?} is carried out by the controller itself"))
+            }
+        })
+    }
+
+    fn backoff(&self, attempts: u32) -> u64 {
+        let shift = attempts.saturating_sub(1).min(20);
+        (self.config.retry_min_ms << shift).min(self.config.retry_max_ms)
+    }
+
+    fn drive_plans(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        let ids: Vec<u64> = self.plans.keys().copied().collect();
+        for id in ids {
+            loop {
+                let plan = &self.plans[&id];
+                if plan.in_flight || plan.not_before_ms > now_ms {
+                    break;
+                }
+                let Some(kind) = plan.current() else {
+                    let mut plan = self.plans.remove(&id).expect("plan exists");
+                    plan.finished_ms = Some(now_ms);
+                    out.push(Action::Event(Event::PlanFinished {
+                        plan: id,
+                        replacement: plan.replacement.as_ref().map(|r| r.name.clone()),
+                    }));
+                    self.finished.push(plan);
+                    break;
+                };
+                let step = plan.next;
+                if kind.is_internal() {
+                    self.apply(id, kind, &StepOutput::Done);
+                    out.push(Action::Event(Event::StepDone {
+                        plan: id,
+                        step,
+                        kind,
+                    }));
+                    let plan = self.plans.get_mut(&id).expect("plan exists");
+                    plan.next += 1;
+                    plan.attempts = 0;
+                    continue;
+                }
+                match self.operation(plan, kind) {
+                    Ok(op) => {
+                        self.plans.get_mut(&id).expect("plan exists").in_flight = true;
+                        out.push(Action::Run {
+                            plan: id,
+                            step,
+                            kind,
+                            op,
+                        });
+                    }
+                    Err(error) => self.fail_step(now_ms, id, step, kind, error, out),
+                }
+                break;
+            }
+        }
+    }
+
+    fn fail_step(
+        &mut self,
+        now_ms: u64,
+        id: u64,
+        step: usize,
+        kind: StepKind,
+        error: String,
+        out: &mut Vec<Action>,
+    ) {
+        let attempts = self.plans[&id].attempts + 1;
+        let retry_in_ms = self.backoff(attempts);
+        let plan = self.plans.get_mut(&id).expect("plan exists");
+        plan.attempts = attempts;
+        plan.in_flight = false;
+        plan.not_before_ms = now_ms + retry_in_ms;
+        out.push(Action::Event(Event::StepFailed {
+            plan: id,
+            step,
+            kind,
+            error,
+            retry_in_ms,
+        }));
+    }
+
+    fn step_finished(
+        &mut self,
+        now_ms: u64,
+        id: u64,
+        step: usize,
+        result: Result<StepOutput, String>,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(plan) = self.plans.get(&id) else {
+            return;
+        };
+        // A late report of a step we no longer wait for (restarted controller): ignore it.
+        if plan.next != step || !plan.in_flight {
+            return;
+        }
+        let kind = plan.steps[step];
+        match result {
+            Ok(output) => {
+                self.apply(id, kind, &output);
+                let plan = self.plans.get_mut(&id).expect("plan exists");
+                plan.in_flight = false;
+                plan.next += 1;
+                plan.attempts = 0;
+                plan.not_before_ms = now_ms;
+                out.push(Action::Event(Event::StepDone {
+                    plan: id,
+                    step,
+                    kind,
+                }));
+            }
+            Err(error) => self.fail_step(now_ms, id, step, kind, error, out),
+        }
+    }
+
+    /// What a finished step changes in the controller's picture of the world.
+    fn apply(&mut self, id: u64, kind: StepKind, output: &StepOutput) {
+        let plan = self.plans[&id].clone();
+        match kind {
+            StepKind::Unmonitor => {
+                if let Some(m) = self.machines.get_mut(&plan.failed.name) {
+                    m.monitored = false;
+                }
+            }
+            StepKind::PromoteSurvivor => {
+                for port in &self.layout.redis_ports {
+                    self.masters.insert(*port, plan.survivor.name.clone());
+                }
+            }
+            StepKind::Terminate => {
+                self.machines.remove(&plan.failed.name);
+                self.seen_healthy.remove(&plan.failed.name);
+            }
+            StepKind::Launch => {
+                if let StepOutput::Launched(info) = output {
+                    self.machines.insert(
+                        info.name.clone(),
+                        Machine {
+                            info: info.clone(),
+                            monitored: false,
+                            failures: 0,
+                            cycle_failed: false,
+                            cycle_ok: false,
+                        },
+                    );
+                    self.plans.get_mut(&id).expect("plan exists").replacement = Some(info.clone());
+                }
+            }
+            StepKind::WaitReachable => {
+                if let Some(r) = &plan.replacement {
+                    self.seen_healthy.insert(r.name.clone());
+                }
+            }
+            StepKind::PointApp => {
+                if let (Some(slot), Some(r)) = (&plan.app_slot, &plan.replacement) {
+                    self.app_slots.insert(slot.clone(), r.name.clone());
+                }
+            }
+            StepKind::Monitor => {
+                if let Some(m) = plan
+                    .replacement
+                    .as_ref()
+                    .and_then(|r| self.machines.get_mut(&r.name))
+                {
+                    m.monitored = true;
+                    m.failures = 0;
+                }
+            }
+            StepKind::UnregisterRedis
+            | StepKind::MakeReplica
+            | StepKind::RegisterRedis
+            | StepKind::ConfigureHaproxy => {}
+        }
+    }
+}
