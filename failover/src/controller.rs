@@ -416,7 +416,7 @@ impl Controller {
                 }
                 Operation::PointApp {
                     app_addr: layout.app_addr.clone(),
-                    backends: layout.app_backends.iter().map(|(b, _)| b.clone()).collect(),
+                    backends: layout.app_backends.clone(),
                     server: plan
                         .app_slot
                         .clone()

@@ -110,10 +110,10 @@ pub enum Operation {
         like: String,
         backends: Vec<String>,
     },
-    /// `set server B/S addr ...` on the app's haproxy, for each backend.
+    /// `set server B/S addr ...` on the app's haproxy, for each (backend, port).
     PointApp {
         app_addr: String,
-        backends: Vec<String>,
+        backends: Vec<(String, u16)>,
         server: String,
         addr: String,
     },

@@ -13,6 +13,7 @@
 //! - [`scenario`]: scenario files (TOML): duration, seed, workload, faults, expectations.
 //! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
+//! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
@@ -26,6 +27,7 @@ pub mod lab;
 pub mod machine;
 pub mod nemesis;
 pub mod redis;
+pub mod redundancy;
 pub mod run;
 pub mod scenario;
 pub mod trace;

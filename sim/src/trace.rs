@@ -19,6 +19,8 @@ use tracing_subscriber::Layer;
 
 /// The tracing target of events that belong in the trace.
 pub const TARGET: &str = "lab";
+/// The failover controller's events (`failover::shell::TARGET`) belong in it too.
+pub const CONTROLLER_TARGET: &str = "failover";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEvent {
@@ -71,7 +73,8 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != TARGET {
+        let target = event.metadata().target();
+        if target != TARGET && target != CONTROLLER_TARGET {
             return;
         }
         let mut v = Fields::default();

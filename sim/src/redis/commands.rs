@@ -117,6 +117,10 @@ pub fn execute(server: &mut Server, client: &mut ClientState, args: &[Vec<u8>]) 
         Outcome::Reply(OwnedFrame::Error(_) | OwnedFrame::Null | OwnedFrame::Integer(0))
     );
     if is_write && dirty {
+        if !server.wrote_as_master {
+            server.wrote_as_master = true;
+            tracing::info!(target: crate::trace::TARGET, machine = %server.machine, port = server.config.port, "write accepted as master");
+        }
         server.propagate(args);
         client.last_write_offset = server.master_repl_offset;
     }
@@ -259,6 +263,7 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
         if server.is_replica() {
             server.promote();
             tracing::info!(target: crate::trace::TARGET,
+                machine = %server.machine,
                 port = server.config.port,
                 "MASTER MODE enabled (REPLICAOF NO ONE)"
             );
@@ -278,6 +283,7 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
         }
     }
     server.link_generation += 1;
+    server.wrote_as_master = false;
     server.master = Some(MasterLink {
         host,
         port,
@@ -289,7 +295,7 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     // A former master's replicas must resync with it too (real redis disconnects them).
     server.replicas.clear();
     server.link_tx.send_replace(server.link_generation);
-    tracing::info!(target: crate::trace::TARGET, port = server.config.port, master = %format!("{}:{}", link_host(server), port), "REPLICAOF");
+    tracing::info!(target: crate::trace::TARGET, machine = %server.machine, port = server.config.port, master = %format!("{}:{}", link_host(server), port), "REPLICAOF");
     ok()
 }
 

@@ -69,7 +69,7 @@ pub async fn serve_replica(
             wr.write_all(&bytes).await?;
             cursor = offset as u64 + bytes.len() as u64;
             set_state(&server, id, "online");
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, "partial resynchronization accepted");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, "partial resynchronization accepted");
         } else {
             // Join the full sync that is about to start, or schedule one.
             let start = {
@@ -111,13 +111,13 @@ pub async fn serve_replica(
             wr.write_all(&payload).await?;
             cursor = snapshot_offset + 1;
             set_state(&server, id, "online");
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, bytes = payload.len(), "full sync sent to replica");
+            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, bytes = payload.len(), "full sync sent to replica");
         }
         stream_to_replica(&server, &ctx, id, &mut rd, &mut wr, &mut cursor, pending).await
     }
     .await;
     if let Err(e) = result {
-        tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, error = %e, "connection with replica lost");
+        tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, error = %e, "connection with replica lost");
     }
     server.borrow_mut().replicas.remove(&id);
 }

@@ -21,7 +21,9 @@ use crate::machine::ProcessCtx;
 /// Runs one redis-server process until it is killed.
 pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
     let port = config.port;
-    let server: Shared = Rc::new(RefCell::new(Server::new(config, ctx.seed)));
+    let mut state = Server::new(config, ctx.seed);
+    state.machine = ctx.machine.clone();
+    let server: Shared = Rc::new(RefCell::new(state));
     let listener = match TcpListener::bind(("0.0.0.0", port)).await {
         Ok(l) => l,
         Err(e) => {

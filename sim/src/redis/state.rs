@@ -76,6 +76,8 @@ pub struct ClientEntry {
 }
 
 pub struct Server {
+    /// The machine this server runs on, for logs and the trace.
+    pub machine: String,
     pub config: RedisConfig,
     pub data: Keyspace,
     pub master: Option<MasterLink>,
@@ -93,6 +95,9 @@ pub struct Server {
     /// Start of the next diskless full sync that waiting replicas will share.
     pub pending_sync_at: Option<Instant>,
     pub link_generation: u64,
+    /// A write was accepted since this server last became master (traced once per role
+    /// epoch, which is what split-brain checking needs).
+    pub wrote_as_master: bool,
     pub started: Instant,
     rng: ChaCha8Rng,
     /// Wakes the tasks that ship the stream to replicas.
@@ -116,6 +121,7 @@ impl Server {
             generation: 0,
         });
         Self {
+            machine: String::new(),
             config,
             data: Keyspace::default(),
             master,
@@ -130,6 +136,7 @@ impl Server {
             next_id: 1,
             pending_sync_at: None,
             link_generation: 0,
+            wrote_as_master: false,
             started: Instant::now(),
             rng,
             offset_tx: watch::channel(0).0,
@@ -217,6 +224,7 @@ impl Server {
     /// other replicas can partially resync (PSYNC2).
     pub fn promote(&mut self) {
         self.master = None;
+        self.wrote_as_master = false;
         self.link_generation += 1;
         self.link_tx.send_replace(self.link_generation);
         self.shift_replid();

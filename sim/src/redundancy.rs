@@ -1,0 +1,223 @@
+//! The end-of-run redundancy check: is the lab fully redundant again? One master and one
+//! synced replica per port, both behind every live redis proxy (the master UP there), and
+//! the app served through its local haproxy on every port.
+//!
+//! It runs from a checker host added after the run, asking every live machine over the
+//! simulated network, so it sees what a client would see.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use failover::resp::{render, RespConnection};
+use failover::runtime_api::runtime_command;
+use serde::Serialize;
+use tokio::time::timeout;
+use turmoil::net::TcpStream;
+
+/// What the check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Redundancy {
+    pub ok: bool,
+    /// Per port, the master's machine.
+    pub masters: BTreeMap<u16, String>,
+    /// Per port, machines replicating the master with the link up.
+    pub replicas: BTreeMap<u16, Vec<String>>,
+    /// What is missing, in words.
+    pub problems: Vec<String>,
+}
+
+/// A live machine to ask.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub name: String,
+    pub ip: IpAddr,
+    pub kind: LiveKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveKind {
+    Redis,
+    Proxy,
+    App,
+}
+
+const T: Duration = Duration::from_secs(2);
+
+async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, String> {
+    let s = timeout(T, TcpStream::connect((ip, port)))
+        .await
+        .map_err(|_| "connect timeout".to_string())?
+        .map_err(|e| e.to_string())?;
+    let mut c = RespConnection::new(s);
+    let reply = timeout(T, c.command(&["INFO", "replication"]))
+        .await
+        .map_err(|_| "timeout".to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(render(&reply)
+        .lines()
+        .filter_map(|l| l.trim_end().split_once(':'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+async fn api(ip: IpAddr, command: &str) -> Result<String, String> {
+    let s = timeout(T, TcpStream::connect((ip, 9999)))
+        .await
+        .map_err(|_| "connect timeout".to_string())?
+        .map_err(|e| e.to_string())?;
+    timeout(T, runtime_command(s, command))
+        .await
+        .map_err(|_| "timeout".to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// (server address, status) per server of a backend, from `show stat`.
+fn stat_rows(csv: &str, backend: &str) -> Vec<(String, String)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let col = |n: &str| header.iter().position(|h| *h == n);
+    let (Some(px), Some(sv), Some(st), Some(addr)) =
+        (col("pxname"), col("svname"), col("status"), col("addr"))
+    else {
+        return Vec::new();
+    };
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| {
+            f.get(px) == Some(&backend)
+                && !matches!(f.get(sv), Some(&"FRONTEND") | Some(&"BACKEND"))
+        })
+        .map(|f| {
+            let a = f.get(addr).copied().unwrap_or_default();
+            let ip = a.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(a);
+            (
+                ip.to_string(),
+                f.get(st).copied().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Asks every live machine; `ports` are the redis ports, `app_ports` the app's.
+pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundancy {
+    let mut r = Redundancy::default();
+    let name_of = |ip: &str| {
+        live.iter()
+            .find(|m| m.ip.to_string() == ip || m.name == ip)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| ip.to_string())
+    };
+    for &port in ports {
+        let mut masters = Vec::new();
+        let mut infos = Vec::new();
+        for m in live.iter().filter(|m| m.kind == LiveKind::Redis) {
+            match redis_info(m.ip, port).await {
+                Ok(info) => {
+                    if info.get("role").map(String::as_str) == Some("master") {
+                        masters.push(m.clone());
+                    }
+                    infos.push((m.clone(), info));
+                }
+                Err(e) => r
+                    .problems
+                    .push(format!("{}:{port} does not answer: {e}", m.name)),
+            }
+        }
+        let master = match masters.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                r.problems.push(format!("port {port} has no master"));
+                continue;
+            }
+            many => {
+                let names: Vec<_> = many.iter().map(|m| m.name.as_str()).collect();
+                r.problems.push(format!(
+                    "port {port} has {} masters: {}",
+                    many.len(),
+                    names.join(", ")
+                ));
+                continue;
+            }
+        };
+        r.masters.insert(port, master.name.clone());
+        let synced: Vec<String> = infos
+            .iter()
+            .filter(|(_, i)| {
+                i.get("role").map(String::as_str) == Some("slave")
+                    && i.get("master_link_status").map(String::as_str) == Some("up")
+                    && i.get("master_host").map(|h| name_of(h)) == Some(master.name.clone())
+            })
+            .map(|(m, _)| m.name.clone())
+            .collect();
+        if synced.is_empty() {
+            r.problems
+                .push(format!("port {port}: no synced replica of {}", master.name));
+        }
+        r.replicas.insert(port, synced.clone());
+        for proxy in live.iter().filter(|m| m.kind == LiveKind::Proxy) {
+            let backend = format!("redis_{port}");
+            let csv = match api(proxy.ip, "show stat").await {
+                Ok(c) => c,
+                Err(e) => {
+                    r.problems
+                        .push(format!("{}'s runtime API does not answer: {e}", proxy.name));
+                    continue;
+                }
+            };
+            let rows = stat_rows(&csv, &backend);
+            let status_of = |name: &str| {
+                rows.iter()
+                    .find(|(ip, _)| name_of(ip) == name)
+                    .map(|(_, s)| s.clone())
+            };
+            match status_of(&master.name) {
+                Some(s) if s.starts_with("UP") => {}
+                Some(s) => r.problems.push(format!(
+                    "{} {backend}: the master {} is {s}",
+                    proxy.name, master.name
+                )),
+                None => r.problems.push(format!(
+                    "{} {backend}: the master {} is not registered",
+                    proxy.name, master.name
+                )),
+            }
+            if !synced.iter().any(|rep| status_of(rep).is_some()) {
+                r.problems.push(format!(
+                    "{} {backend}: no synced replica is registered",
+                    proxy.name
+                ));
+            }
+        }
+    }
+    for app in live.iter().filter(|m| m.kind == LiveKind::App) {
+        for &port in app_ports {
+            let served = async {
+                let s = timeout(T, TcpStream::connect((app.ip, port)))
+                    .await
+                    .ok()?
+                    .ok()?;
+                let mut c = RespConnection::new(s);
+                let reply = timeout(T, c.command(&["SET", "redundancy-check", "1"]))
+                    .await
+                    .ok()?
+                    .ok()?;
+                Some(render(&reply))
+            }
+            .await;
+            if served.as_deref() != Some("OK") {
+                r.problems.push(format!(
+                    "a write through {}:{port} is not served ({served:?})",
+                    app.name
+                ));
+            }
+        }
+    }
+    r.ok = r.problems.is_empty();
+    r
+}
