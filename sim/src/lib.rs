@@ -3,6 +3,8 @@
 //! Layout:
 //! - [`machine`]: a simulated machine (a turmoil host) and the supervisor of its processes
 //!   (kill, restart, pause), which is how the lab kills one redis server but not its neighbour.
+//! - [`net`]: the turmoil [`failover::effects::Connector`], through which the failover
+//!   library's clients reach simulated servers.
 //! - [`redis`]: the redis-server model: RESP2 commands, keyspace, asynchronous replication.
 //! - [`haproxy`]: the haproxy model: configuration as data, TCP proxying, health checks and
 //!   the runtime API; presets for the seed's proxies.
@@ -26,6 +28,7 @@ pub mod history;
 pub mod lab;
 pub mod machine;
 pub mod nemesis;
+pub mod net;
 pub mod redis;
 pub mod redundancy;
 pub mod run;
