@@ -322,18 +322,21 @@ fn a_booted_redis_machine_answers_ping_on_both_ports() {
                 Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
             }
         };
-        o.borrow_mut().push(format!(
+        // `log` borrows only once its argument is ready: no borrow across an await.
+        let log = |s: String| o.borrow_mut().push(s);
+        log(format!(
             "reachable 25 s or more after the launch: {}",
             now() - launched >= Duration::from_secs(25)
         ));
         let mut conn = RespConnection::new(first);
-        o.borrow_mut().push(render(&conn.command(&["PING"]).await?));
+        log(render(&conn.command(&["PING"]).await?));
         let s = turmoil::net::TcpStream::connect((info.addr.as_str(), 9002)).await?;
         let mut conn = RespConnection::new(s);
-        o.borrow_mut().push(render(&conn.command(&["PING"]).await?));
+        log(render(&conn.command(&["PING"]).await?));
         // A replacement starts empty and as a master.
-        o.borrow_mut()
-            .push(render(&conn.command(&["DBSIZE"]).await?));
+        log(render(&conn.command(&["DBSIZE"]).await?));
+        let info = render(&conn.command(&["INFO", "replication"]).await?);
+        log(format!("master {}", info.contains("role:master")));
         Ok(())
     });
     drive(
@@ -348,7 +351,8 @@ fn a_booted_redis_machine_answers_ping_on_both_ports() {
             "reachable 25 s or more after the launch: true",
             "PONG",
             "PONG",
-            "(integer) 0"
+            "(integer) 0",
+            "master true"
         ]
     );
     let handle = &lab.machines["redis1"];
