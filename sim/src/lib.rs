@@ -16,12 +16,15 @@
 //! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
+//! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
+//!   terminations, and the hosts they create and crash.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod bench;
+pub mod cloud;
 pub mod fidelity;
 pub mod haproxy;
 pub mod history;

@@ -1,0 +1,77 @@
+//! Booting a launched machine: a new turmoil host running its role's image.
+//!
+//! The images are what a replacement starts with, not what the seed machines run:
+//! - redis: `redis-9001` and `redis-9002`, both masters with an empty keyspace (the
+//!   controller must make them replicas and wait for their full sync);
+//! - haproxy: the seed proxy's frontends and backends with *no servers*, so the
+//!   controller must add them through the runtime API before it can take traffic.
+
+use failover::layout::MachineRole;
+
+use crate::haproxy::{presets, run_haproxy};
+use crate::lab::{Lab, MachineHandle, REDIS_PORTS};
+use crate::machine::{factory, run_machine, MachineControl, MachineSpec};
+use crate::redis::{run_redis, RedisConfig};
+
+/// The processes a freshly launched machine of `role` runs.
+pub fn replacement_spec(name: &str, role: MachineRole, seed: u64) -> MachineSpec {
+    let mut processes = Vec::new();
+    match role {
+        MachineRole::Redis => {
+            for port in REDIS_PORTS {
+                let config = RedisConfig::debian(port);
+                processes.push((
+                    format!("redis-{port}"),
+                    factory(move |ctx| run_redis(config.clone(), ctx)),
+                ));
+            }
+        }
+        MachineRole::Haproxy => {
+            let mut config = presets::haproxy_node(name);
+            for backend in &mut config.backends {
+                backend.servers.clear();
+            }
+            processes.push((
+                "haproxy".to_string(),
+                factory(move |ctx| run_haproxy(config.clone(), ctx)),
+            ));
+        }
+    }
+    MachineSpec {
+        name: name.to_string(),
+        seed,
+        processes,
+    }
+}
+
+/// Creates the host `name` running `role`'s image and adds it to `lab.machines`, so the
+/// nemesis can command its processes like a seed machine's. Call between steps. A name
+/// already in the lab is left alone (turmoil cannot run two hosts on one name).
+pub fn add_machine(lab: &mut Lab, name: &str, role: MachineRole, seed: u64) {
+    if lab.machines.contains_key(name) {
+        tracing::warn!(target: crate::trace::TARGET, source = "ec2", machine = name, "boot of a machine that exists ignored");
+        return;
+    }
+    let spec = replacement_spec(name, role, seed);
+    let processes = spec.processes.iter().map(|(p, _)| p.clone()).collect();
+    let control = MachineControl::default();
+    let c = control.clone();
+    // As in `lab::build`: the host's software is the supervisor, started afresh by turmoil
+    // on every (re)start of the host.
+    lab.sim.host(name, move || {
+        let (spec, control) = (spec.clone(), c.clone());
+        async move {
+            run_machine(spec, control).await;
+            Ok(())
+        }
+    });
+    let ip = lab.sim.lookup(name);
+    lab.machines.insert(
+        name.to_string(),
+        MachineHandle {
+            control,
+            ip,
+            processes,
+        },
+    );
+}

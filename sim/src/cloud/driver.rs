@@ -1,0 +1,64 @@
+//! The driver side of the simulated EC2: what the run loop calls between `sim.step()`s
+//! to make the cloud's decisions real in turmoil (hosts can only be created and crashed
+//! from outside the simulation).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::api::SimCloud;
+use super::boot::add_machine;
+use super::kill::{kill_machine, silence_dead};
+use super::state::CloudEvent;
+use crate::lab::Lab;
+use crate::nemesis::CloudFaults;
+
+/// Arms the cloud faults the nemesis scheduled, then boots and kills the machines whose
+/// time has come. Returns the cloud faults that took effect, `(fault index, when)`, for
+/// `Nemesis::cloud_fault_took_effect`. Call after each step (after `Nemesis::before_step`
+/// has armed faults, at the latest before the next step).
+pub fn after_step(
+    lab: &mut Lab,
+    cloud: &SimCloud,
+    faults: &mut CloudFaults,
+    seed: u64,
+) -> Vec<(usize, Duration)> {
+    let now = lab.sim.elapsed();
+    let events = {
+        let mut state = cloud.state().borrow_mut();
+        state.arm(faults);
+        state.due(now)
+    };
+    apply(lab, cloud, events, seed)
+}
+
+/// Makes `events` real in `lab`; returns the faults that took effect.
+pub fn apply(
+    lab: &mut Lab,
+    cloud: &SimCloud,
+    events: Vec<CloudEvent>,
+    seed: u64,
+) -> Vec<(usize, Duration)> {
+    let mut took_effect = Vec::new();
+    for event in events {
+        match event {
+            CloudEvent::FaultTookEffect { fault_index, at } => took_effect.push((fault_index, at)),
+            CloudEvent::Terminate { name, .. } => {
+                kill_machine(lab, &name);
+            }
+            CloudEvent::Boot { name, role, .. } => {
+                add_machine(lab, &name, role, seed);
+                let dead: Vec<IpAddr> = cloud
+                    .state()
+                    .borrow()
+                    .dead_addrs()
+                    .iter()
+                    .filter_map(|a| a.parse().ok())
+                    .collect();
+                if let Some(ip) = lab.machines.get(&name).map(|m| m.ip) {
+                    silence_dead(lab, ip, &dead);
+                }
+            }
+        }
+    }
+    took_effect
+}
