@@ -107,7 +107,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         workload: workload_config(scenario),
     };
     let mut lab = lab::build(&options);
-    let mut nemesis = Nemesis::new(&scenario.faults, latency, seed);
+    let mut nemesis = Nemesis::new(&scenario.faults);
     while lab.sim.elapsed() < duration {
         trace.set_now(lab.sim.elapsed());
         nemesis.before_step(&mut lab);

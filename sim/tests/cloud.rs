@@ -33,6 +33,8 @@ fn lab<'a>() -> Lab<'a> {
     Lab {
         sim,
         machines: BTreeMap::new(),
+        dead: Default::default(),
+        network: sim::lab::network::Network::new(Duration::from_millis(1), 1),
         history: History::default(),
     }
 }
@@ -303,7 +305,7 @@ fn terminate_then_describe_and_the_machine_goes_silent() {
             "Terminated"
         ]
     );
-    assert!(!lab.machines.contains_key("redis1"));
+    assert!(!lab.is_alive("redis1"));
 }
 
 #[test]

@@ -9,8 +9,8 @@
 use failover::layout::MachineRole;
 
 use crate::haproxy::{presets, run_haproxy};
-use crate::lab::{Lab, MachineHandle, REDIS_PORTS};
-use crate::machine::{factory, run_machine, MachineControl, MachineSpec};
+use crate::lab::{Lab, REDIS_PORTS};
+use crate::machine::{factory, MachineSpec};
 use crate::redis::{run_redis, RedisConfig};
 
 /// The processes a freshly launched machine of `role` runs.
@@ -44,34 +44,13 @@ pub fn replacement_spec(name: &str, role: MachineRole, seed: u64) -> MachineSpec
     }
 }
 
-/// Creates the host `name` running `role`'s image and adds it to `lab.machines`, so the
-/// nemesis can command its processes like a seed machine's. Call between steps. A name
-/// already in the lab is left alone (turmoil cannot run two hosts on one name).
+/// Creates the host `name` running `role`'s image, so the nemesis can command its
+/// processes like a seed machine's. Call between steps. A name already in the lab is left
+/// alone (turmoil cannot run two hosts on one name).
 pub fn add_machine(lab: &mut Lab, name: &str, role: MachineRole, seed: u64) {
     if lab.machines.contains_key(name) {
         tracing::warn!(target: crate::trace::TARGET, source = "ec2", machine = name, "boot of a machine that exists ignored");
         return;
     }
-    let spec = replacement_spec(name, role, seed);
-    let processes = spec.processes.iter().map(|(p, _)| p.clone()).collect();
-    let control = MachineControl::default();
-    let c = control.clone();
-    // As in `lab::build`: the host's software is the supervisor, started afresh by turmoil
-    // on every (re)start of the host.
-    lab.sim.host(name, move || {
-        let (spec, control) = (spec.clone(), c.clone());
-        async move {
-            run_machine(spec, control).await;
-            Ok(())
-        }
-    });
-    let ip = lab.sim.lookup(name);
-    lab.machines.insert(
-        name.to_string(),
-        MachineHandle {
-            control,
-            ip,
-            processes,
-        },
-    );
+    lab.add_machine(replacement_spec(name, role, seed));
 }

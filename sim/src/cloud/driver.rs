@@ -2,12 +2,10 @@
 //! to make the cloud's decisions real in turmoil (hosts can only be created and crashed
 //! from outside the simulation).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use super::api::SimCloud;
 use super::boot::add_machine;
-use super::kill::{kill_machine, silence_dead};
 use super::state::CloudEvent;
 use crate::lab::Lab;
 use crate::nemesis::CloudFaults;
@@ -28,36 +26,19 @@ pub fn after_step(
         state.arm(faults);
         state.due(now)
     };
-    apply(lab, cloud, events, seed)
+    apply(lab, events, seed)
 }
 
 /// Makes `events` real in `lab`; returns the faults that took effect.
-pub fn apply(
-    lab: &mut Lab,
-    cloud: &SimCloud,
-    events: Vec<CloudEvent>,
-    seed: u64,
-) -> Vec<(usize, Duration)> {
+pub fn apply(lab: &mut Lab, events: Vec<CloudEvent>, seed: u64) -> Vec<(usize, Duration)> {
     let mut took_effect = Vec::new();
     for event in events {
         match event {
             CloudEvent::FaultTookEffect { fault_index, at } => took_effect.push((fault_index, at)),
             CloudEvent::Terminate { name, .. } => {
-                kill_machine(lab, &name);
+                lab.kill_machine(&name);
             }
-            CloudEvent::Boot { name, role, .. } => {
-                add_machine(lab, &name, role, seed);
-                let dead: Vec<IpAddr> = cloud
-                    .state()
-                    .borrow()
-                    .dead_addrs()
-                    .iter()
-                    .filter_map(|a| a.parse().ok())
-                    .collect();
-                if let Some(ip) = lab.machines.get(&name).map(|m| m.ip) {
-                    silence_dead(lab, ip, &dead);
-                }
-            }
+            CloudEvent::Boot { name, role, .. } => add_machine(lab, &name, role, seed),
         }
     }
     took_effect

@@ -14,13 +14,11 @@
 //! - [`state`]: instances, tokens, armed faults, and the events due by a given time.
 //! - [`api`]: [`SimCloud`], the `Cloud` implementation.
 //! - [`boot`]: a launched machine's host and image (empty redis, unconfigured haproxy).
-//! - [`kill`]: a terminated machine silenced, then crashed.
 //! - [`driver`]: the per-step glue between the state and the lab.
 
 pub mod api;
 pub mod boot;
 pub mod driver;
-pub mod kill;
 pub mod state;
 pub mod timing;
 

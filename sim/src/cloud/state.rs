@@ -84,7 +84,7 @@ pub enum CloudEvent {
         role: MachineRole,
         instance_id: String,
     },
-    /// Silence and crash the host `name` (see [`super::kill::kill_machine`]).
+    /// Silence and crash the host `name` (see [`crate::lab::Lab::kill_machine`]).
     Terminate { name: String, instance_id: String },
     /// A launch consumed cloud fault `fault_index` at `at` (tell the nemesis).
     FaultTookEffect { fault_index: usize, at: Duration },
@@ -347,15 +347,5 @@ impl CloudState {
             });
         }
         events
-    }
-
-    /// The addresses of machines whose hosts were killed, so a machine booted later can
-    /// be cut off from them too (a dead address answers nothing).
-    pub fn dead_addrs(&self) -> Vec<String> {
-        self.instances
-            .values()
-            .filter(|i| i.host == HostLife::Killed)
-            .map(|i| i.addr.clone())
-            .collect()
     }
 }

@@ -7,7 +7,9 @@
 //! monit (the failover controller, with the failover issue)
 //! ```
 
-use std::collections::BTreeMap;
+pub mod network;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,6 +18,8 @@ use crate::history::History;
 use crate::machine::{factory, run_machine, MachineControl, MachineSpec};
 use crate::redis::{run_redis, RedisConfig};
 use crate::workload::{run_workload, WorkloadConfig};
+
+use network::{Network, Reason};
 
 /// The seed's machines, in the order they are created (which fixes their addresses).
 pub const MACHINES: [&str; 6] = ["redis1", "redis2", "haproxy1", "haproxy2", "app", "monit"];
@@ -44,8 +48,68 @@ pub struct MachineHandle {
 
 pub struct Lab<'a> {
     pub sim: turmoil::Sim<'a>,
+    /// Every machine ever started, live or dead.
     pub machines: BTreeMap<String, MachineHandle>,
+    /// Machines that crashed or were terminated.
+    pub dead: BTreeSet<String>,
+    /// Holds, delays and losses on the links between machines.
+    pub network: Network,
     pub history: History,
+}
+
+impl Lab<'_> {
+    /// Starts a machine: a turmoil host whose software is the machine's supervisor.
+    /// Call between steps.
+    pub fn add_machine(&mut self, spec: MachineSpec) {
+        let name = spec.name.clone();
+        let control = MachineControl::default();
+        let processes = spec.processes.iter().map(|(p, _)| p.clone()).collect();
+        let c = control.clone();
+        self.sim.host(name.as_str(), move || {
+            let (spec, control) = (spec.clone(), c.clone());
+            async move {
+                run_machine(spec, control).await;
+                Ok(())
+            }
+        });
+        let ip = self.sim.lookup(name.as_str());
+        self.machines.insert(
+            name,
+            MachineHandle {
+                control,
+                ip,
+                processes,
+            },
+        );
+    }
+
+    /// Kills a machine the way a machine dies: silence first (hold every link to it, for
+    /// good), then crash, so that the sockets the crash drops say nothing anyone hears and
+    /// its peers hang until their own timeouts. Returns false if it was not alive.
+    pub fn kill_machine(&mut self, name: &str) -> bool {
+        let Some(ip) = self.machines.get(name).map(|m| m.ip) else {
+            return false;
+        };
+        if !self.dead.insert(name.to_string()) {
+            return false;
+        }
+        let others: Vec<IpAddr> = self
+            .machines
+            .values()
+            .map(|m| m.ip)
+            .filter(|o| *o != ip)
+            .collect();
+        for other in others {
+            self.network
+                .hold(&self.sim, ip, other, Reason::Dead(name.to_string()));
+        }
+        self.sim.crash(name);
+        true
+    }
+
+    pub fn is_alive(&self, name: &str) -> bool {
+        self.machines.contains_key(name) && !self.dead.contains(name)
+    }
 }
 
 /// The processes of a seed machine.
@@ -107,7 +171,7 @@ pub fn machine_spec(
 
 /// Builds the seed lab, ready to step.
 pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
-    let mut sim = turmoil::Builder::new()
+    let sim = turmoil::Builder::new()
         .epoch(UNIX_EPOCH)
         .rng_seed(options.seed)
         .tick_duration(options.tick)
@@ -116,31 +180,19 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         .simulation_duration(options.sim_duration)
         .build();
     let history = History::default();
-    let mut machines = BTreeMap::new();
-    for name in MACHINES {
-        let spec = machine_spec(name, options.seed, &options.workload, &history);
-        let control = MachineControl::default();
-        let processes = spec.processes.iter().map(|(p, _)| p.clone()).collect();
-        let c = control.clone();
-        sim.host(name, move || {
-            let (spec, control) = (spec.clone(), c.clone());
-            async move {
-                run_machine(spec, control).await;
-                Ok(())
-            }
-        });
-        machines.insert(
-            name.to_string(),
-            MachineHandle {
-                control,
-                ip: sim.lookup(name),
-                processes,
-            },
-        );
-    }
-    Lab {
+    let mut lab = Lab {
         sim,
-        machines,
+        machines: BTreeMap::new(),
+        dead: BTreeSet::new(),
+        network: Network::new(
+            options.latency,
+            crate::machine::derive_seed(options.seed, &["network"]),
+        ),
         history,
+    };
+    for name in MACHINES {
+        let spec = machine_spec(name, options.seed, &options.workload, &lab.history);
+        lab.add_machine(spec);
     }
+    lab
 }

@@ -5,9 +5,7 @@
 //! with no launch after it) makes the run fail, so a test cannot pass because its fault
 //! silently never fired.
 //!
-//! - `network`: partitions, one-way partitions, latency and packet loss on turmoil links.
-
-pub mod network;
+//! Network faults act through the lab's [`crate::lab::network::Network`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,7 +15,7 @@ use crate::machine::ProcessCommand;
 use crate::scenario::{Fault, FaultAction};
 use crate::trace::TARGET;
 
-use network::Network;
+use crate::lab::network::Reason;
 
 /// Where one fault stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,16 +49,14 @@ pub struct Nemesis {
     faults: Vec<Fault>,
     timeline: Vec<(Duration, Step)>,
     next: usize,
-    network: Network,
     records: Vec<FaultRecord>,
     /// Process commands sent and not yet confirmed: (machine, command) → fault index.
     pending: BTreeMap<(String, String), usize>,
-    crashed: Vec<String>,
     pub cloud: CloudFaults,
 }
 
 impl Nemesis {
-    pub fn new(faults: &[Fault], base_latency: Duration, seed: u64) -> Self {
+    pub fn new(faults: &[Fault]) -> Self {
         let mut timeline = Vec::new();
         for (i, f) in faults.iter().enumerate() {
             let at = f.at.to_std();
@@ -87,13 +83,8 @@ impl Nemesis {
             faults: faults.to_vec(),
             timeline,
             next: 0,
-            network: Network::new(
-                base_latency,
-                crate::machine::derive_seed(seed, &["network"]),
-            ),
             records,
             pending: BTreeMap::new(),
-            crashed: Vec::new(),
             cloud: CloudFaults::default(),
         }
     }
@@ -111,7 +102,7 @@ impl Nemesis {
             }
             self.next += 1;
         }
-        self.network.step(&lab.sim, now);
+        lab.network.step(&lab.sim, now);
     }
 
     /// Collects the machines' reports of process commands; call after each step.
@@ -155,9 +146,9 @@ impl Nemesis {
             self.records[i].problem = Some(format!("no machine named {machine}"));
             return;
         };
-        if self.crashed.iter().any(|m| m == machine) {
+        if !lab.is_alive(machine) {
             self.records[i].problem = Some(format!(
-                "{machine} has crashed: its processes cannot be commanded"
+                "{machine} is dead: its processes cannot be commanded"
             ));
             return;
         }
@@ -172,23 +163,11 @@ impl Nemesis {
         tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault scheduled");
         match &action {
             FaultAction::Crash { machine } => {
-                let Some(ip) = lab.machines.get(machine).map(|m| m.ip) else {
-                    self.records[i].problem = Some(format!("no machine named {machine}"));
-                    return;
-                };
-                // Silence first, so that the sockets the crash drops send nothing anyone hears.
-                let others: Vec<_> = lab
-                    .machines
-                    .values()
-                    .map(|m| m.ip)
-                    .filter(|o| *o != ip)
-                    .collect();
-                for other in others {
-                    self.network.hold(&lab.sim, ip, other, i);
+                if lab.kill_machine(machine) {
+                    self.took_effect(i, now, machine);
+                } else {
+                    self.records[i].problem = Some(format!("{machine} was not alive to crash"));
                 }
-                lab.sim.crash(machine.as_str());
-                self.crashed.push(machine.clone());
-                self.took_effect(i, now, machine);
             }
             FaultAction::Kill { machine, process } => {
                 self.send(lab, i, machine, ProcessCommand::Kill(process.clone()))
@@ -204,7 +183,7 @@ impl Nemesis {
                     for h in &groups[gi + 1..] {
                         for a in ips(lab, g) {
                             for b in ips(lab, h) {
-                                self.network.hold(&lab.sim, a, b, i);
+                                lab.network.hold(&lab.sim, a, b, Reason::Fault(i));
                             }
                         }
                     }
@@ -214,7 +193,7 @@ impl Nemesis {
             FaultAction::PartitionOneway { from, to, .. } => {
                 for a in ips(lab, from) {
                     for b in ips(lab, to) {
-                        self.network.block_oneway(&lab.sim, a, b, i);
+                        lab.network.block_oneway(&lab.sim, a, b, i);
                     }
                 }
                 self.took_effect(i, now, &format!("{from:?} -> {to:?}"));
@@ -224,8 +203,7 @@ impl Nemesis {
             } => {
                 for a in ips(lab, &between[0]) {
                     for b in ips(lab, &between[1]) {
-                        self.network
-                            .set_latency(&lab.sim, a, b, latency.to_std(), i);
+                        lab.network.set_latency(&lab.sim, a, b, latency.to_std(), i);
                     }
                 }
                 self.took_effect(i, now, &format!("{between:?} {}ms", latency.as_millis()));
@@ -233,7 +211,7 @@ impl Nemesis {
             FaultAction::Loss { between, rate, .. } => {
                 for a in ips(lab, &between[0]) {
                     for b in ips(lab, &between[1]) {
-                        self.network.lossy(&lab.sim, a, b, *rate, i);
+                        lab.network.lossy(&lab.sim, a, b, *rate, i);
                     }
                 }
                 self.took_effect(i, now, &format!("{between:?} rate {rate}"));
@@ -260,7 +238,7 @@ impl Nemesis {
                 self.send(lab, i, machine, ProcessCommand::Resume(process.clone()));
             }
             _ => {
-                self.network.heal(&lab.sim, i);
+                lab.network.heal(&lab.sim, i);
                 self.records[i].healed_ms = Some(now.as_millis() as u64);
                 tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault healed");
             }

@@ -19,6 +19,13 @@ use turmoil::{Protocol, Segment};
 
 type Pair = (IpAddr, IpAddr);
 
+/// Why a link is held: a fault (healed later) or a dead machine (never).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    Fault(usize),
+    Dead(String),
+}
+
 fn pair(a: IpAddr, b: IpAddr) -> Pair {
     if a <= b {
         (a, b)
@@ -43,8 +50,8 @@ fn packet_key(src: SocketAddr, dst: SocketAddr, protocol: &Protocol) -> Option<(
 
 pub struct Network {
     base_latency: Duration,
-    /// Two-way holds, by the faults that hold them.
-    holds: BTreeMap<Pair, BTreeSet<usize>>,
+    /// Two-way holds, by what holds them.
+    holds: BTreeMap<Pair, BTreeSet<Reason>>,
     /// One-way blocks (from, to), by fault.
     oneway: BTreeMap<(IpAddr, IpAddr), BTreeSet<usize>>,
     /// Lossy links: fault → rate.
@@ -72,8 +79,8 @@ impl Network {
         }
     }
 
-    pub fn hold(&mut self, sim: &turmoil::Sim, a: IpAddr, b: IpAddr, fault: usize) {
-        self.holds.entry(pair(a, b)).or_default().insert(fault);
+    pub fn hold(&mut self, sim: &turmoil::Sim, a: IpAddr, b: IpAddr, reason: Reason) {
+        self.holds.entry(pair(a, b)).or_default().insert(reason);
         self.sync(sim, pair(a, b));
     }
 
@@ -106,7 +113,7 @@ impl Network {
     pub fn heal(&mut self, sim: &turmoil::Sim, fault: usize) {
         let mut touched = BTreeSet::new();
         for (p, faults) in self.holds.iter_mut() {
-            if faults.remove(&fault) {
+            if faults.remove(&Reason::Fault(fault)) {
                 touched.insert(*p);
             }
         }
