@@ -14,6 +14,7 @@
 //! - [`history`]: every operation's invoke and completion (ok, fail, unknown), Jepsen style.
 //! - [`scenario`]: scenario files (TOML): duration, seed, workload, faults, expectations.
 //! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
+//! - [`signal`]: a deterministic watch (tokio's wakes its waiters in a random order).
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
@@ -36,5 +37,6 @@ pub mod redis;
 pub mod redundancy;
 pub mod run;
 pub mod scenario;
+pub mod signal;
 pub mod trace;
 pub mod workload;

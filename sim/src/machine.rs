@@ -14,7 +14,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
+
+use crate::signal::Signal;
 use tokio::task::JoinSet;
 
 /// What a process is handed when it starts.
@@ -28,7 +30,7 @@ pub struct ProcessCtx {
     /// process and how many times it has started.
     pub seed: u64,
     /// `true` while the process is frozen (SIGSTOP): it must not answer anything.
-    pub paused: watch::Receiver<bool>,
+    pub paused: Signal<bool>,
 }
 
 impl ProcessCtx {
@@ -36,9 +38,7 @@ impl ProcessCtx {
     /// before it acts, so a paused process accepts connections (the kernel does) but says
     /// nothing.
     pub async fn running(&self) {
-        let mut rx = self.paused.clone();
-        // A closed channel means the machine is going away; nothing to wait for then.
-        let _ = rx.wait_for(|paused| !*paused).await;
+        self.paused.wait_for(|paused| !*paused).await;
     }
 }
 
@@ -114,7 +114,7 @@ pub struct MachineSpec {
 struct Slot {
     factory: ProcessFactory,
     tasks: Option<JoinSet<()>>,
-    paused: watch::Sender<bool>,
+    paused: Signal<bool>,
     incarnation: u64,
 }
 
@@ -122,7 +122,7 @@ struct Slot {
 pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
     let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
     for (name, factory) in &spec.processes {
-        let (paused, _) = watch::channel(false);
+        let paused = Signal::new(false);
         slots.insert(
             name.clone(),
             Slot {
@@ -147,7 +147,7 @@ pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
                         tasks.abort_all();
                         // Let the aborted tasks drop their sockets before we report.
                         while tasks.join_next().await.is_some() {}
-                        let _ = slot.paused.send(false);
+                        slot.paused.set(false);
                         true
                     }
                     None => false,
@@ -176,8 +176,8 @@ pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
 
 fn set_paused(slots: &mut BTreeMap<String, Slot>, name: &str, paused: bool) -> bool {
     match slots.get_mut(name) {
-        Some(slot) if slot.tasks.is_some() && *slot.paused.borrow() != paused => {
-            let _ = slot.paused.send(paused);
+        Some(slot) if slot.tasks.is_some() && slot.paused.get() != paused => {
+            slot.paused.set(paused);
             true
         }
         _ => false,
@@ -193,7 +193,7 @@ fn start(spec: &MachineSpec, name: &str, slot: &mut Slot) {
             spec.seed,
             &[&spec.name, name, &slot.incarnation.to_string()],
         ),
-        paused: slot.paused.subscribe(),
+        paused: slot.paused.clone(),
     };
     let mut tasks = JoinSet::new();
     tasks.spawn_local((slot.factory)(ctx));

@@ -251,6 +251,16 @@ fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: bool
                 f.at_ms as f64 / 1000.0
             );
         }
+        match (s.redundancy.ok, s.redundant_at_ms) {
+            (true, Some(t)) => println!(
+                "redundant at {:.3} s and since (one master and one synced replica per port behind every proxy; the app served)",
+                t as f64 / 1000.0
+            ),
+            _ => println!(
+                "NOT fully redundant at the end: {}",
+                s.redundancy.problems.join("; ")
+            ),
+        }
         println!(
             "wrote     {}/{{history.jsonl,trace.jsonl,summary.json}}",
             out.display()

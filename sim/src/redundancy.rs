@@ -44,6 +44,9 @@ pub enum LiveKind {
 
 const T: Duration = Duration::from_secs(2);
 
+/// The app haproxy's backends, one per redis proxy port.
+const APP_BACKENDS: [&str; 2] = ["8001", "8002"];
+
 async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, String> {
     let s = timeout(T, TcpStream::connect((ip, port)))
         .await
@@ -196,6 +199,36 @@ pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundanc
         }
     }
     for app in live.iter().filter(|m| m.kind == LiveKind::App) {
+        // Both of the app's proxies (primary and backup) must point at live, working proxies.
+        match api(app.ip, "show stat").await {
+            Ok(csv) => {
+                for backend in APP_BACKENDS {
+                    let rows = stat_rows(&csv, backend);
+                    if rows.len() < 2 {
+                        r.problems.push(format!(
+                            "{}'s backend {backend} has {} servers, not 2",
+                            app.name,
+                            rows.len()
+                        ));
+                    }
+                    for (ip, status) in rows {
+                        let proxy = name_of(&ip);
+                        let live_proxy = live
+                            .iter()
+                            .any(|m| m.kind == LiveKind::Proxy && m.name == proxy);
+                        if !live_proxy || !status.starts_with("UP") {
+                            r.problems.push(format!(
+                                "{}'s backend {backend} points at {proxy}, which is {status}",
+                                app.name
+                            ));
+                        }
+                    }
+                }
+            }
+            Err(e) => r
+                .problems
+                .push(format!("{}'s runtime API does not answer: {e}", app.name)),
+        }
         for &port in app_ports {
             let served = async {
                 let s = timeout(T, TcpStream::connect((app.ip, port)))

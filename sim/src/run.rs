@@ -1,17 +1,25 @@
 //! One run of a scenario from one seed: build the lab, let the nemesis act while the
 //! workload runs, step until the scenario's duration, and collect the history and trace.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
+
+use failover::config::ControllerConfig;
 
 use serde::Serialize;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
+use crate::cloud::driver;
 use crate::history::{Event, Phase};
-use crate::lab::{self, LabOptions};
+use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
 use crate::nemesis::{FaultRecord, Nemesis};
+use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::scenario::Scenario;
 use crate::trace::{Trace, TraceEvent, TraceLayer, TARGET};
+use crate::workload::{read_back_from, written_keys, ReadBack};
 use crate::workload::{Mix, WorkloadConfig};
 
 /// Everything a run produced.
@@ -19,6 +27,8 @@ pub struct RunResult {
     pub seed: u64,
     pub history: Vec<Event>,
     pub trace: Vec<TraceEvent>,
+    /// What each app port's data looked like on its master after the run.
+    pub final_state: BTreeMap<u16, ReadBack>,
     pub summary: Summary,
 }
 
@@ -31,6 +41,10 @@ pub struct Summary {
     pub faults: Vec<FaultRecord>,
     /// Faults that never took effect: each makes the run fail.
     pub fault_problems: Vec<String>,
+    /// The end-of-run check: fully redundant again, or what is missing.
+    pub redundancy: Redundancy,
+    /// Since when the lab has been fully redundant without a break (absent if it is not).
+    pub redundant_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -85,9 +99,13 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let subscriber = tracing_subscriber::registry()
-        .with(TraceLayer::new(trace.clone()).with_filter(
-            tracing_subscriber::filter::Targets::new().with_target(TARGET, tracing::Level::INFO),
-        ))
+        .with(
+            TraceLayer::new(trace.clone()).with_filter(
+                tracing_subscriber::filter::Targets::new()
+                    .with_target(TARGET, tracing::Level::INFO)
+                    .with_target(crate::trace::CONTROLLER_TARGET, tracing::Level::INFO),
+            ),
+        )
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
@@ -96,6 +114,21 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
     tracing::subscriber::with_default(subscriber, || run_inner(scenario, seed, &trace))
 }
 
+/// The controller's settings from the scenario's `[failover]` table.
+pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
+    let interval = scenario.failover.interval.as_millis().max(1);
+    ControllerConfig {
+        interval_ms: interval,
+        fail_count: scenario.failover.fail_count.max(1),
+        // A poll must end before the next cycle starts.
+        poll_timeout_ms: (interval * 4 / 5).max(1),
+        ..ControllerConfig::default()
+    }
+}
+
+/// How often the redundancy watch asks, once a fault has taken effect.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+
 fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let duration = scenario.duration.to_std();
     let latency = scenario.topology.latency.to_std();
@@ -103,35 +136,179 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         seed,
         tick: scenario.topology.tick.to_std(),
         latency,
-        sim_duration: duration + Duration::from_secs(1),
+        // Room after the run for the final check and read-back.
+        sim_duration: duration + Duration::from_secs(300),
         workload: workload_config(scenario),
+        controller: Some(controller_config(scenario)),
     };
     let mut lab = lab::build(&options);
     let mut nemesis = Nemesis::new(&scenario.faults);
+    let watch = Watch::default();
+    let mut watching = false;
     while lab.sim.elapsed() < duration {
         trace.set_now(lab.sim.elapsed());
         nemesis.before_step(&mut lab);
+        lab.cloud.state().borrow_mut().arm(&mut nemesis.cloud);
         if let Err(e) = lab.sim.step() {
             tracing::error!(target: TARGET, source = "lab", error = %e, "the simulation stopped");
             break;
         }
         trace.set_now(lab.sim.elapsed());
         nemesis.after_step(&mut lab);
+        let cloud = lab.cloud.clone();
+        for (i, at) in driver::after_step(&mut lab, &cloud, &mut nemesis.cloud, seed) {
+            nemesis.cloud_fault_took_effect(i, at);
+        }
+        watch.set_live(live_machines(&lab));
+        // Watch redundancy from the first fault on: that is when it can be lost.
+        if !watching && nemesis.records().iter().any(|r| r.took_effect_ms.is_some()) {
+            watching = true;
+            lab.sim.client("watch", watch.clone().run());
+        }
     }
+    let ended = lab.sim.elapsed();
+    let (redundancy, final_state) = final_check(&mut lab, trace);
     let history = lab.history.events();
+    let redundant_at_ms = redundancy
+        .ok
+        .then(|| watch.redundant_since(ended))
+        .flatten();
     let summary = Summary {
         seed,
-        duration_ms: lab.sim.elapsed().as_millis() as u64,
+        duration_ms: ended.as_millis() as u64,
         operations: OpCounts::of(&history),
         faults: nemesis.records().to_vec(),
         fault_problems: nemesis.problems(),
+        redundancy,
+        redundant_at_ms,
     };
     RunResult {
         seed,
         history,
         trace: trace.events(),
+        final_state,
         summary,
     }
+}
+
+/// The machines alive now, as the redundancy check needs them.
+fn live_machines(lab: &Lab) -> Vec<Live> {
+    lab.machines
+        .iter()
+        .filter(|(name, _)| lab.is_alive(name))
+        .filter_map(|(name, m)| {
+            let kind = if name.starts_with("redis") {
+                LiveKind::Redis
+            } else if name.starts_with("haproxy") {
+                LiveKind::Proxy
+            } else if name == "app" {
+                LiveKind::App
+            } else {
+                return None;
+            };
+            Some(Live {
+                name: name.clone(),
+                ip: m.ip,
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// Watches redundancy during the run: when it was lost and when it came back.
+#[derive(Clone, Default)]
+struct Watch {
+    live: Rc<RefCell<Vec<Live>>>,
+    /// (time, redundant) at each change.
+    changes: Rc<RefCell<Vec<(Duration, bool)>>>,
+}
+
+impl Watch {
+    fn set_live(&self, live: Vec<Live>) {
+        let mut current = self.live.borrow_mut();
+        if current.len() != live.len() || current.iter().zip(&live).any(|(a, b)| a.name != b.name) {
+            *current = live;
+        }
+    }
+
+    async fn run(self) -> turmoil::Result {
+        loop {
+            let live = self.live.borrow().clone();
+            let ok = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002])
+                .await
+                .ok;
+            let now = turmoil::sim_elapsed().unwrap_or_default();
+            {
+                let mut changes = self.changes.borrow_mut();
+                if changes.last().map(|(_, was)| *was) != Some(ok) {
+                    changes.push((now, ok));
+                }
+            }
+            tokio::time::sleep(WATCH_EVERY).await;
+        }
+    }
+
+    /// Since when the lab has been redundant without a break, if it was at the end.
+    fn redundant_since(&self, ended: Duration) -> Option<u64> {
+        match self.changes.borrow().last() {
+            Some((at, true)) => Some(at.as_millis() as u64),
+            Some((_, false)) => Some(ended.as_millis() as u64),
+            // Never watched: no fault took effect, the lab was redundant all along.
+            None => Some(0),
+        }
+    }
+}
+
+/// After the run: is the lab fully redundant, and what does each port's master hold.
+fn final_check(lab: &mut Lab, trace: &Trace) -> (Redundancy, BTreeMap<u16, ReadBack>) {
+    let live = live_machines(lab);
+    let keys: BTreeMap<u16, Vec<String>> = [7001u16, 7002]
+        .iter()
+        .map(|p| (*p, written_keys(&lab.history, *p)))
+        .collect();
+    type Out = Rc<RefCell<Option<(Redundancy, BTreeMap<u16, ReadBack>)>>>;
+    let out: Out = Rc::default();
+    let sink = out.clone();
+    lab.sim.client("final-check", async move {
+        let r = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002]).await;
+        let mut state = BTreeMap::new();
+        for (app_port, redis_port) in [(7001u16, 9001u16), (7002, 9002)] {
+            let master = r
+                .masters
+                .get(&redis_port)
+                .and_then(|m| live.iter().find(|l| &l.name == m));
+            if let Some(m) = master {
+                let rb = read_back_from(
+                    m.ip,
+                    redis_port,
+                    app_port,
+                    &keys[&app_port],
+                    Duration::from_secs(2),
+                )
+                .await;
+                state.insert(app_port, rb);
+            }
+        }
+        *sink.borrow_mut() = Some((r, state));
+        Ok(())
+    });
+    let limit = lab.sim.elapsed() + Duration::from_secs(240);
+    while out.borrow().is_none() && lab.sim.elapsed() < limit {
+        trace.set_now(lab.sim.elapsed());
+        if lab.sim.step().is_err() {
+            break;
+        }
+    }
+    let result = out.borrow_mut().take();
+    result.unwrap_or_else(|| {
+        (
+            Redundancy {
+                problems: vec!["the final check did not finish".into()],
+                ..Redundancy::default()
+            },
+            BTreeMap::new(),
+        )
+    })
 }
 
 pub fn history_jsonl(history: &[Event]) -> String {

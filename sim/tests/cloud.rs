@@ -35,6 +35,7 @@ fn lab<'a>() -> Lab<'a> {
         machines: BTreeMap::new(),
         dead: Default::default(),
         network: sim::lab::network::Network::new(Duration::from_millis(1), 1),
+        cloud: SimCloud::new(SEED),
         history: History::default(),
     }
 }

@@ -33,7 +33,7 @@ at = "12s"
 kind = "pause"
 machine = "haproxy2"
 process = "haproxy"
-for = "5s"
+for = "2s"
 
 [[faults]]
 at = "15s"
@@ -104,10 +104,22 @@ fn same_seed_same_bytes_in_two_processes() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let file = dir.path().join("mixed.toml");
     std::fs::write(&file, MIXED).expect("write the scenario");
+    twice_in_two_processes(&file, dir.path());
+}
+
+/// The full failover path too: controller, EC2, a replacement machine.
+#[test]
+fn a_failover_is_the_same_in_two_processes() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/master-machine-crash.toml");
+    twice_in_two_processes(&file, dir.path());
+}
+
+fn twice_in_two_processes(file: &Path, dir: &Path) {
     let run_once = |out: &Path| {
         let status = Command::new(env!("CARGO_BIN_EXE_failover-sim"))
             .arg("run")
-            .arg(&file)
+            .arg(file)
             .args(["--seed", "9", "--out"])
             .arg(out)
             .output()
@@ -124,7 +136,7 @@ fn same_seed_same_bytes_in_two_processes() {
             "prints how to reproduce: {stdout}"
         );
     };
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (a, b) = (dir.join("a"), dir.join("b"));
     run_once(&a);
     run_once(&b);
     for f in ["history.jsonl", "trace.jsonl", "summary.json"] {

@@ -11,7 +11,6 @@ use sim::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCom
 use sim::redis::{run_redis, RedisConfig};
 use sim::workload::{read_back, run_workload, written_keys, ReadBack, WorkloadConfig};
 use tokio::io::AsyncReadExt;
-use tokio::sync::watch;
 use tokio::task::JoinSet;
 use turmoil::net::TcpListener;
 
@@ -64,7 +63,7 @@ fn app(
     let found: Rc<RefCell<Option<ReadBack>>> = Rc::default();
     let (h, sink) = (history.clone(), found.clone());
     sim.client("app", async move {
-        let (_paused_tx, paused) = watch::channel(false);
+        let paused = sim::signal::Signal::new(false);
         let ctx = ProcessCtx {
             machine: "app".to_string(),
             name: "workload".to_string(),

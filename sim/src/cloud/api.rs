@@ -43,6 +43,13 @@ impl SimCloud {
         cloud
     }
 
+    /// Registers a seed machine as a running instance `i-<name>`.
+    pub fn register_seed_machine(&self, name: &str, ip: std::net::IpAddr) {
+        self.state
+            .borrow_mut()
+            .register(name, role_of_name(name), &ip.to_string());
+    }
+
     /// The shared state, for the driver (between steps) and for tests.
     pub fn state(&self) -> &Rc<RefCell<CloudState>> {
         &self.state

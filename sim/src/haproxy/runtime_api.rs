@@ -79,7 +79,12 @@ async fn serve(state: &Shared, mut stream: TcpStream, ctx: &ProcessCtx) -> Optio
         return None;
     }
     let (reply, effect) = execute(&mut state.borrow_mut(), &command);
-    tracing::info!(target: crate::trace::TARGET, at = ?now(), %command, reply = %reply.trim_end(), "runtime API");
+    // Commands that change something belong in the trace; `show` ones are only read.
+    if command.trim_start().starts_with("show") {
+        tracing::debug!(at = ?now(), %command, "runtime API");
+    } else {
+        tracing::info!(target: crate::trace::TARGET, proxy = %state.borrow().config.name, %command, reply = %reply.trim_end(), "runtime API");
+    }
     let _ = stream.write_all(reply.as_bytes()).await;
     match effect {
         Effect::None => None,
@@ -300,7 +305,7 @@ fn add_server(state: &mut State, target: &str, rest: &[&str]) -> (String, Effect
         }
     }
     let uid = state.add_server(bi, &server, sock.ip());
-    tracing::info!(target: crate::trace::TARGET, at = ?now(), backend = b, server = name, "New server registered.");
+    tracing::debug!(at = ?now(), backend = b, server = name, "New server registered.");
     let effect = if server.check {
         Effect::StartChecks(uid)
     } else {

@@ -4,7 +4,7 @@
 //! ```text
 //! app (workload → local haproxy :7001/:7002) → haproxy1 | haproxy2 (:8001/:8002)
 //!     → redis1 | redis2 (:9001/:9002; redis2's servers start as replicas of redis1's)
-//! monit (the failover controller, with the failover issue)
+//! monit (the failover controller, `failover::shell::Shell`, with the simulated EC2)
 //! ```
 
 pub mod network;
@@ -13,11 +13,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::cloud::SimCloud;
 use crate::haproxy::{presets, run_haproxy};
 use crate::history::History;
 use crate::machine::{factory, run_machine, MachineControl, MachineSpec};
+use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
 use crate::workload::{run_workload, WorkloadConfig};
+use failover::config::{ControllerConfig, Deployment};
+use failover::layout::{Layout, MachineInfo, MachineRole};
+use failover::shell::Shell;
+use failover::store::MemoryStore;
 
 use network::{Network, Reason};
 
@@ -35,6 +41,8 @@ pub struct LabOptions {
     /// How long turmoil may run (the scenario's duration plus a margin).
     pub sim_duration: Duration,
     pub workload: WorkloadConfig,
+    /// The failover controller monit runs; `None` runs the lab without one.
+    pub controller: Option<ControllerConfig>,
 }
 
 /// One machine of the running lab.
@@ -54,6 +62,8 @@ pub struct Lab<'a> {
     pub dead: BTreeSet<String>,
     /// Holds, delays and losses on the links between machines.
     pub network: Network,
+    /// The simulated EC2 that launches and terminates machines.
+    pub cloud: SimCloud,
     pub history: History,
 }
 
@@ -112,12 +122,50 @@ impl Lab<'_> {
     }
 }
 
+/// What the monit machine's controller is started with.
+#[derive(Clone)]
+pub struct MonitSetup {
+    pub config: ControllerConfig,
+    pub deployment: Deployment,
+    pub cloud: SimCloud,
+    /// The monit machine's disk: survives a restart of the controller process.
+    pub store: MemoryStore,
+}
+
+/// The deployment the controller starts from: the seed lab, addressed by IP.
+pub fn seed_deployment(ip: impl Fn(&str) -> IpAddr) -> Deployment {
+    let machine = |name: &str, role| MachineInfo {
+        name: name.to_string(),
+        addr: ip(name).to_string(),
+        role,
+        instance_id: Some(format!("i-{name}")),
+    };
+    Deployment {
+        layout: Layout::seed(&ip("app").to_string()),
+        machines: vec![
+            machine("redis1", MachineRole::Redis),
+            machine("redis2", MachineRole::Redis),
+            machine("haproxy1", MachineRole::Haproxy),
+            machine("haproxy2", MachineRole::Haproxy),
+        ],
+        masters: REDIS_PORTS
+            .iter()
+            .map(|p| (*p, "redis1".to_string()))
+            .collect(),
+        app_slots: ["haproxy1", "haproxy2"]
+            .iter()
+            .map(|h| (h.to_string(), h.to_string()))
+            .collect(),
+    }
+}
+
 /// The processes of a seed machine.
 pub fn machine_spec(
     name: &str,
     seed: u64,
     workload: &WorkloadConfig,
     history: &History,
+    monit: Option<&MonitSetup>,
 ) -> MachineSpec {
     let mut processes = Vec::new();
     match name {
@@ -160,6 +208,22 @@ pub fn machine_spec(
                 }),
             ));
         }
+        "monit" => {
+            if let Some(setup) = monit.cloned() {
+                processes.push((
+                    "controller".to_string(),
+                    factory(move |_ctx| {
+                        let s = setup.clone();
+                        async move {
+                            match Shell::new(s.config, s.deployment, TurmoilConnector, s.cloud, s.store) {
+                                Ok(shell) => shell.run().await,
+                                Err(e) => tracing::error!(target: crate::trace::TARGET, source = "monit", error = %e, "the controller cannot start"),
+                            }
+                        }
+                    }),
+                ));
+            }
+        }
         _ => {}
     }
     MachineSpec {
@@ -179,7 +243,15 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         .max_message_latency(options.latency)
         .simulation_duration(options.sim_duration)
         .build();
-    let history = History::default();
+    // Addresses in creation order, so they do not depend on who asks first.
+    let ips: BTreeMap<&str, IpAddr> = MACHINES.iter().map(|m| (*m, sim.lookup(*m))).collect();
+    let cloud = SimCloud::new(options.seed);
+    let monit = options.controller.clone().map(|config| MonitSetup {
+        config,
+        deployment: seed_deployment(|n| ips[n]),
+        cloud: cloud.clone(),
+        store: MemoryStore::default(),
+    });
     let mut lab = Lab {
         sim,
         machines: BTreeMap::new(),
@@ -188,11 +260,19 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
             options.latency,
             crate::machine::derive_seed(options.seed, &["network"]),
         ),
-        history,
+        cloud,
+        history: History::default(),
     };
     for name in MACHINES {
-        let spec = machine_spec(name, options.seed, &options.workload, &lab.history);
+        let spec = machine_spec(
+            name,
+            options.seed,
+            &options.workload,
+            &lab.history,
+            monit.as_ref(),
+        );
         lab.add_machine(spec);
+        lab.cloud.register_seed_machine(name, ips[name]);
     }
     lab
 }

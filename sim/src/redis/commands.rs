@@ -294,7 +294,7 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     });
     // A former master's replicas must resync with it too (real redis disconnects them).
     server.replicas.clear();
-    server.link_tx.send_replace(server.link_generation);
+    server.link_tx.set(server.link_generation);
     tracing::info!(target: crate::trace::TARGET, machine = %server.machine, port = server.config.port, master = %format!("{}:{}", link_host(server), port), "REPLICAOF");
     ok()
 }

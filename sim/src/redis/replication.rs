@@ -170,13 +170,14 @@ async fn stream_to_replica(
                             r.ack_offset = offset;
                             r.last_ack = Instant::now();
                         }
-                        s.ack_tx.send_modify(|n| *n += 1);
+                        let acks = s.ack_tx.get() + 1;
+                        s.ack_tx.set(acks);
                     }
                 }
                 Incoming::Closed => return Ok(()),
                 Incoming::ProtocolError(e) => return Err(std::io::Error::other(e)),
             },
-            changed = offsets.changed() => { if changed.is_err() { return Ok(()); } }
+            _ = offsets.changed() => {}
             _ = sleep_until(deadline) => {
                 return Err(std::io::Error::other("timeout: no ack from replica"));
             }
@@ -218,7 +219,7 @@ pub async fn wait(server: &Shared, wanted: i64, timeout_ms: u64, offset: u64) ->
                 }
             }
             None => {
-                let _ = acks.changed().await;
+                acks.changed().await;
             }
         }
     }
@@ -254,7 +255,7 @@ pub async fn replica_link_task(server: Shared, ctx: ProcessCtx) {
             .as_ref()
             .map(|m| (m.host.clone(), m.port, m.generation));
         let Some((host, port, generation)) = target else {
-            let _ = generations.changed().await;
+            generations.changed().await;
             continue;
         };
         let result = tokio::select! {

@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
+
+use crate::signal::Signal;
 use tokio::time::Instant;
 
 use super::config::RedisConfig;
@@ -101,11 +103,11 @@ pub struct Server {
     pub started: Instant,
     rng: ChaCha8Rng,
     /// Wakes the tasks that ship the stream to replicas.
-    pub offset_tx: watch::Sender<u64>,
+    pub offset_tx: Signal<u64>,
     /// Wakes WAIT when replicas acknowledge.
-    pub ack_tx: watch::Sender<u64>,
+    pub ack_tx: Signal<u64>,
     /// Wakes the replica link task when REPLICAOF changes the master.
-    pub link_tx: watch::Sender<u64>,
+    pub link_tx: Signal<u64>,
 }
 
 impl Server {
@@ -139,9 +141,9 @@ impl Server {
             wrote_as_master: false,
             started: Instant::now(),
             rng,
-            offset_tx: watch::channel(0).0,
-            ack_tx: watch::channel(0).0,
-            link_tx: watch::channel(0).0,
+            offset_tx: Signal::new(0),
+            ack_tx: Signal::new(0),
+            link_tx: Signal::new(0),
         }
     }
 
@@ -183,7 +185,7 @@ impl Server {
             backlog.first_byte_offset += excess as u64;
         }
         self.master_repl_offset += bytes.len() as u64;
-        self.offset_tx.send_replace(self.master_repl_offset);
+        self.offset_tx.set(self.master_repl_offset);
     }
 
     /// Propagates a write to the replication stream, as a master does.
@@ -226,7 +228,7 @@ impl Server {
         self.master = None;
         self.wrote_as_master = false;
         self.link_generation += 1;
-        self.link_tx.send_replace(self.link_generation);
+        self.link_tx.set(self.link_generation);
         self.shift_replid();
         self.ensure_backlog();
     }

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use tokio::task::JoinSet;
 
 pub use config::{Mix, WorkloadConfig};
-pub use read_back::{read_back, written_keys, ReadBack};
+pub use read_back::{read_back, read_back_from, written_keys, ReadBack};
 
 use crate::history::History;
 use crate::machine::ProcessCtx;

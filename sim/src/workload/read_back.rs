@@ -40,9 +40,21 @@ pub fn written_keys(history: &History, port: u16) -> Vec<String> {
 /// Reads every key, the counter and the list through `target:port`, one command at a time,
 /// each within `timeout`; a failed command is recorded and the next one reconnects.
 pub async fn read_back(target: IpAddr, port: u16, keys: &[String], timeout: Duration) -> ReadBack {
+    read_back_from(target, port, port, keys, timeout).await
+}
+
+/// The same, read from a redis server directly (`target:server_port`) rather than through
+/// the app's haproxy: `port` is the app port the keys were written through.
+pub async fn read_back_from(
+    target: IpAddr,
+    server_port: u16,
+    port: u16,
+    keys: &[String],
+    timeout: Duration,
+) -> ReadBack {
     let mut reader = Reader {
         target,
-        port,
+        port: server_port,
         timeout,
         conn: None,
     };
