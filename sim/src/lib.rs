@@ -17,11 +17,15 @@
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
+//! - [`checker`]: what a run's history, trace and final state say: lost writes, stale reads,
+//!   unavailability windows, split brain, recovery times, and the scenario's expectations.
+//! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod bench;
+pub mod checker;
 pub mod fidelity;
 pub mod haproxy;
 pub mod history;
@@ -31,6 +35,7 @@ pub mod nemesis;
 pub mod net;
 pub mod redis;
 pub mod redundancy;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod trace;
