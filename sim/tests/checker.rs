@@ -243,6 +243,14 @@ fn an_unreadable_final_state_is_unverified_not_lost() {
     // No read-back at all for the port.
     let a = run(&h, &[], |_| {});
     assert_eq!((a.lost_writes.total, a.lost_writes.unverified), (0, 1));
+    // The bound passes, and says what it could not see.
+    let expect = Expect {
+        max_lost_writes: Some(0),
+        ..Expect::default()
+    };
+    let r = checker::expectations(&a, &expect);
+    assert!(r[0].passed);
+    assert_eq!(r[0].message, "lost writes: 0 <= allowed 0 (1 unverified)");
 }
 
 // ---- appeared although failed --------------------------------------------------------

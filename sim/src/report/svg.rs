@@ -20,6 +20,8 @@ const TOP: f64 = 40.0;
 const PLOT_BOTTOM: f64 = 260.0;
 const LANE_TOP: f64 = 290.0;
 const LANE_HEIGHT: f64 = 22.0;
+/// About how wide one character of a 10px label is, to keep labels from overlapping.
+const LABEL_CHAR_WIDTH: f64 = 5.5;
 const HEIGHT: f64 = LANE_TOP + 3.0 * LANE_HEIGHT + 20.0;
 
 const OK: &str = "#4c9a4c";
@@ -211,8 +213,22 @@ pub fn svg(input: &ReportInput) -> String {
             ly + 10.0,
             ly + 10.0
         );
+        // Labels are written left to right and skipped where they would overlap the one
+        // before (the tooltip still has it), so a burst of events stays legible.
+        let mut free_from = LEFT;
         for m in t.markers.iter().filter(|m| kinds.contains(&m.kind)) {
-            marker(&mut s, m, x(m.at_ms), ly);
+            let mx = x(m.at_ms);
+            marker(&mut s, m, mx, ly);
+            if mx + 5.0 >= free_from {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{}</text>"##,
+                    mx + 5.0,
+                    ly + 14.0,
+                    escape(&m.label)
+                );
+                free_from = mx + 5.0 + LABEL_CHAR_WIDTH * m.label.chars().count() as f64 + 6.0;
+            }
         }
     }
     s.push_str("</svg>\n");
