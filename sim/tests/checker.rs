@@ -678,6 +678,31 @@ fn empty_and_odd_inputs_give_an_answer() {
         expectations: &[],
     };
     assert!(report::svg::svg(&input).starts_with("<svg"));
+    // Times at the end of the clock.
+    let h = vec![
+        ev(
+            u64::MAX,
+            1,
+            Phase::Invoke,
+            OpKind::Write,
+            "w:7001:0:1",
+            Some("v"),
+        ),
+        ev(3, 1, Phase::Ok, OpKind::Write, "w:7001:0:1", None),
+    ];
+    let a = run(&h, &[], |i| {
+        i.duration_ms = u64::MAX;
+        i.faults = vec![fault(0, "crash", u64::MAX, None)];
+    });
+    let input = ReportInput {
+        scenario: "late",
+        description: "",
+        seed: 0,
+        analysis: &a,
+        faults: &[],
+        expectations: &[],
+    };
+    assert!(report::svg::svg(&input).starts_with("<svg"));
 }
 
 // ---- reports ---------------------------------------------------------------------------

@@ -76,5 +76,6 @@ fn first_ok_write(done: &[&Operation], at: u64) -> Option<u64> {
         .filter(|o| o.outcome == Outcome::Ok && o.is_update() && o.invoked_ms >= failure)
         .filter_map(|o| o.completed_ms)
         .min()
-        .map(|c| c - at)
+        // Saturating: odd histories may complete an operation before its invoke.
+        .map(|c| c.saturating_sub(at))
 }

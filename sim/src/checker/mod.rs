@@ -12,7 +12,7 @@
 //! - [`split_brain`]: two masters accepting writes on the same port at once;
 //! - [`fault_timings`]: per fault, time to detection, to the first ok write, to redundancy;
 //! - [`timeline`]: completions per second and markers, the data of the timeline picture;
-//! - [`expectations`]: the scenario's `[expect]` bounds against an analysis;
+//! - [`mod@expectations`]: the scenario's `[expect]` bounds against an analysis;
 //! - [`detail`]: reading trace events.
 
 pub mod appeared;

@@ -11,6 +11,8 @@ use crate::trace::TraceEvent;
 
 /// The width of one bucket.
 pub const BUCKET_MS: u64 = 1000;
+/// At most a day of buckets.
+pub const MAX_BUCKETS: u64 = 86_400;
 
 /// Completions in one second, by how they ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -73,7 +75,12 @@ pub fn build(
     waited_threshold_ms: u64,
 ) -> Timeline {
     let last = ops.iter().filter_map(|o| o.completed_ms).max().unwrap_or(0);
-    let n = end_ms.max(last + 1).div_ceil(BUCKET_MS);
+    // Capped so that a nonsensical duration cannot ask for gigabytes; later completions
+    // simply fall outside the picture.
+    let n = end_ms
+        .max(last.saturating_add(1))
+        .div_ceil(BUCKET_MS)
+        .min(MAX_BUCKETS);
     let mut buckets: Vec<Bucket> = (0..n)
         .map(|i| Bucket {
             start_ms: i * BUCKET_MS,

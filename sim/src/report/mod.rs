@@ -5,7 +5,7 @@
 //! - [`svg`]: `timeline.svg`, requests per second with faults and role changes;
 //! - [`html`]: `report.html`, the Markdown's content and the SVG in one page;
 //! - [`document`]: the small document model Markdown and HTML share;
-//! - [`format`]: fixed-decimal time formatting.
+//! - [`mod@format`]: fixed-decimal time formatting.
 //!
 //! Every renderer is a pure function of [`ReportInput`]; only [`write_all`] touches files.
 

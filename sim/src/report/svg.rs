@@ -185,8 +185,8 @@ pub fn svg(input: &ReportInput) -> String {
         (TOP + PLOT_BOTTOM) / 2.0
     );
     let step = tick_step(end_ms);
-    let mut tick = 0;
-    while tick <= end_ms {
+    let mut next = Some(0);
+    while let Some(tick) = next.filter(|t| *t <= end_ms) {
         let tx = x(tick);
         let _ = writeln!(
             s,
@@ -195,7 +195,7 @@ pub fn svg(input: &ReportInput) -> String {
             PLOT_BOTTOM + 16.0,
             tick / 1000
         );
-        tick += step;
+        next = tick.checked_add(step);
     }
 
     // Markers: a lane each, and a faint line through the plot.
