@@ -20,11 +20,15 @@
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
 //!   terminations, and the hosts they create and crash.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
+//! - [`checker`]: what a run's history, trace and final state say: lost writes, stale reads,
+//!   unavailability windows, split brain, recovery times, and the scenario's expectations.
+//! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod bench;
+pub mod checker;
 pub mod cloud;
 pub mod fidelity;
 pub mod haproxy;
@@ -35,6 +39,7 @@ pub mod nemesis;
 pub mod net;
 pub mod redis;
 pub mod redundancy;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod signal;

@@ -1,0 +1,81 @@
+//! Per fault, how long recovery took, measured from the moment the fault took effect (T):
+//!
+//! - detection: the first "machine failed" event of the controller at or after T;
+//! - first ok write: the service is back for writers. If some operation failed or was
+//!   unknown at or after T, it is the first write (`SET`, `INCR` or `RPUSH`) invoked at or
+//!   after that first failure and acknowledged, measured to its acknowledgement; if nothing
+//!   failed after T the fault never stopped writers, and the time is 0. Counting only
+//!   writes invoked after the failure keeps a slow write sent before the outage from
+//!   passing for recovery;
+//! - full redundancy: when the end-of-run check found a master and a synced replica again
+//!   (`redundant_at_ms - T`), when that time is known and not before T.
+
+use serde::Serialize;
+
+use super::operations::{by_completion, Operation, Outcome};
+use crate::nemesis::FaultRecord;
+use crate::trace::TraceEvent;
+
+/// Recovery times of one fault; every time is in milliseconds after it took effect, and
+/// absent when it did not happen (or the fault never took effect).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaultTiming {
+    /// The fault's index in the scenario.
+    pub index: usize,
+    pub kind: String,
+    pub took_effect_ms: Option<u64>,
+    pub healed_ms: Option<u64>,
+    pub detection_ms: Option<u64>,
+    pub first_ok_write_ms: Option<u64>,
+    pub redundancy_ms: Option<u64>,
+}
+
+pub fn check(
+    faults: &[FaultRecord],
+    ops: &[Operation],
+    trace: &[TraceEvent],
+    redundant_at_ms: Option<u64>,
+) -> Vec<FaultTiming> {
+    let done = by_completion(ops);
+    faults
+        .iter()
+        .map(|f| {
+            let mut t = FaultTiming {
+                index: f.index,
+                kind: f.kind.clone(),
+                took_effect_ms: f.took_effect_ms,
+                healed_ms: f.healed_ms,
+                detection_ms: None,
+                first_ok_write_ms: None,
+                redundancy_ms: None,
+            };
+            let Some(at) = f.took_effect_ms else { return t };
+            t.detection_ms = trace
+                .iter()
+                .filter(|e| e.what == "machine failed" && e.at_ms >= at)
+                .map(|e| e.at_ms - at)
+                .min();
+            t.first_ok_write_ms = first_ok_write(&done, at);
+            t.redundancy_ms = redundant_at_ms.and_then(|r| r.checked_sub(at));
+            t
+        })
+        .collect()
+}
+
+/// See the module doc; `done` is sorted by completion.
+fn first_ok_write(done: &[&Operation], at: u64) -> Option<u64> {
+    let Some(failure) = done
+        .iter()
+        .filter(|o| matches!(o.outcome, Outcome::Fail | Outcome::Unknown))
+        .filter_map(|o| o.completed_ms)
+        .find(|c| *c >= at)
+    else {
+        return Some(0);
+    };
+    done.iter()
+        .filter(|o| o.outcome == Outcome::Ok && o.is_update() && o.invoked_ms >= failure)
+        .filter_map(|o| o.completed_ms)
+        .min()
+        // Saturating: odd histories may complete an operation before its invoke.
+        .map(|c| c.saturating_sub(at))
+}

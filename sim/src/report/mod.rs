@@ -1,0 +1,46 @@
+//! Reports of a run, from the checkers' [`Analysis`] and the scenario:
+//!
+//! - [`json`]: `report.json`, versioned, every field described in `SCHEMA.md`;
+//! - [`markdown`]: `report.md`, for people: summary, faults, expectations, evidence;
+//! - [`svg`]: `timeline.svg`, requests per second with faults and role changes;
+//! - [`html`]: `report.html`, the Markdown's content and the SVG in one page;
+//! - [`document`]: the small document model Markdown and HTML share;
+//! - [`mod@format`]: fixed-decimal time formatting.
+//!
+//! Every renderer is a pure function of [`ReportInput`]; only [`write_all`] touches files.
+
+pub mod document;
+pub mod format;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod svg;
+
+use std::io;
+use std::path::Path;
+
+use crate::checker::{Analysis, ExpectationResult};
+use crate::nemesis::FaultRecord;
+
+/// What a report is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportInput<'a> {
+    /// The scenario's name (its file stem).
+    pub scenario: &'a str,
+    pub description: &'a str,
+    pub seed: u64,
+    pub analysis: &'a Analysis,
+    pub faults: &'a [FaultRecord],
+    pub expectations: &'a [ExpectationResult],
+}
+
+/// Writes `report.json`, `report.md`, `timeline.svg` and `report.html` into `dir`,
+/// creating it if needed.
+pub fn write_all(dir: &Path, input: &ReportInput) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("report.json"), json::json(input))?;
+    std::fs::write(dir.join("report.md"), markdown::markdown(input))?;
+    std::fs::write(dir.join("timeline.svg"), svg::svg(input))?;
+    std::fs::write(dir.join("report.html"), html::html(input))?;
+    Ok(())
+}
