@@ -19,6 +19,7 @@
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
 //!   terminations, and the hosts they create and crash.
+//! - [`reports`]: `reports/`, every scenario's reference reports and their index.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`checker`]: what a run's history, trace and final state say: lost writes, stale reads,
 //!   unavailability windows, split brain, recovery times, and the scenario's expectations.
@@ -40,6 +41,7 @@ pub mod net;
 pub mod redis;
 pub mod redundancy;
 pub mod report;
+pub mod reports;
 pub mod run;
 pub mod scenario;
 pub mod signal;

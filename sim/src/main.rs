@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sim::fidelity::{probes, real_lab, sim_lab};
+use sim::report::ReportInput;
 use sim::run::{history_jsonl, run, trace_jsonl};
 use sim::scenario;
 
@@ -21,6 +22,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Regenerate reports/: every scenario in scenarios/ at its pinned seed, and the index.
+    Reports {
+        /// Compare instead of writing; exit non-zero when a report is stale.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
     /// Measure the lab: wall time per simulated minute of the seed lab at 100 requests/s,
     /// against a bare turmoil model of the same hosts and traffic, in the same run.
     Bench {
@@ -76,6 +87,31 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Reports {
+            check,
+            scenarios,
+            reports,
+        } => match sim::reports::regenerate(&scenarios, &reports, check, |p| eprintln!("{p}")) {
+            Ok(stale) if stale.is_empty() => {
+                println!("{}: every report is current", reports.display());
+                ExitCode::SUCCESS
+            }
+            Ok(stale) if check => {
+                println!("stale reports (run `failover-sim reports` to regenerate):");
+                for s in stale {
+                    println!("  {s}");
+                }
+                ExitCode::FAILURE
+            }
+            Ok(stale) => {
+                println!("wrote {} files under {}", stale.len(), reports.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Bench {
             minutes,
             repeats,
@@ -201,13 +237,22 @@ fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: bool
         out.unwrap_or_else(|| PathBuf::from(format!("target/failover-sim/{stem}-seed-{seed}")));
     let reproduce = format!("failover-sim run {} --seed {seed}", path.display());
     let result = run(&scenario, seed);
+    let report = ReportInput {
+        scenario: &stem,
+        description: &scenario.description,
+        seed,
+        analysis: &result.analysis,
+        faults: &result.summary.faults,
+        expectations: &result.expectations,
+    };
     let written = std::fs::create_dir_all(&out).and_then(|_| {
         std::fs::write(out.join("history.jsonl"), history_jsonl(&result.history))?;
         std::fs::write(out.join("trace.jsonl"), trace_jsonl(&result.trace))?;
         std::fs::write(
             out.join("summary.json"),
             serde_json::to_string_pretty(&result.summary).expect("summary serializes") + "\n",
-        )
+        )?;
+        sim::report::write_all(&out, &report)
     });
     if let Err(e) = written {
         eprintln!(
@@ -216,63 +261,96 @@ fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: bool
         );
         return ExitCode::FAILURE;
     }
-    let s = &result.summary;
+    let failures = result.failures();
     if json {
-        let mut v = serde_json::to_value(s).expect("summary serializes");
-        v["scenario"] = path.display().to_string().into();
+        let mut v: serde_json::Value =
+            serde_json::from_str(&sim::report::json::json(&report)).expect("the report is JSON");
         v["reproduce"] = reproduce.clone().into();
         v["out"] = out.display().to_string().into();
+        v["failures"] = failures.clone().into();
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        println!("scenario  {}", path.display());
-        if !scenario.description.is_empty() {
-            println!("          {}", scenario.description);
-        }
-        println!("seed      {seed}");
-        println!("simulated {:.1} s", s.duration_ms as f64 / 1000.0);
-        let o = &s.operations;
-        println!(
-            "requests  {} invoked: {} ok, {} failed, {} unknown, {} incomplete",
-            o.invoked, o.ok, o.fail, o.unknown, o.incomplete
-        );
-        for f in &s.faults {
-            let effect = match f.took_effect_ms {
-                Some(t) => format!("took effect at {:.3} s", t as f64 / 1000.0),
-                None => "NEVER took effect".to_string(),
-            };
-            let healed = f
-                .healed_ms
-                .map(|t| format!(", healed at {:.3} s", t as f64 / 1000.0))
-                .unwrap_or_default();
-            println!(
-                "fault {}   {} at {:.3} s: {effect}{healed}",
-                f.index,
-                f.kind,
-                f.at_ms as f64 / 1000.0
-            );
-        }
-        match (s.redundancy.ok, s.redundant_at_ms) {
-            (true, Some(t)) => println!(
-                "redundant at {:.3} s and since (one master and one synced replica per port behind every proxy; the app served)",
-                t as f64 / 1000.0
-            ),
-            _ => println!(
-                "NOT fully redundant at the end: {}",
-                s.redundancy.problems.join("; ")
-            ),
-        }
-        println!(
-            "wrote     {}/{{history.jsonl,trace.jsonl,summary.json}}",
-            out.display()
-        );
-        println!("reproduce {reproduce}");
+        print_run(&scenario.description, path, &result, &out, &reproduce);
     }
-    for p in &s.fault_problems {
-        eprintln!("error: {p}");
+    for f in &failures {
+        eprintln!("error: {f}");
     }
-    if s.fault_problems.is_empty() {
+    if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.3} s", ms as f64 / 1000.0)
+}
+
+fn print_run(
+    description: &str,
+    path: &Path,
+    result: &sim::run::RunResult,
+    out: &Path,
+    reproduce: &str,
+) {
+    let s = &result.summary;
+    let a = &result.analysis;
+    println!("scenario  {}", path.display());
+    if !description.is_empty() {
+        println!("          {description}");
+    }
+    println!("seed      {}", s.seed);
+    println!("simulated {}", secs(s.duration_ms));
+    let r = &a.requests.total;
+    println!(
+        "requests  {} invoked: {} ok, {} failed, {} unknown, {} incomplete; {} waited over {} ms",
+        r.invoked,
+        r.ok,
+        r.failed,
+        r.unknown,
+        r.incomplete,
+        r.waited,
+        a.requests.waited_threshold_ms
+    );
+    println!(
+        "data      {} acknowledged writes lost ({} unverified), {} failed writes appeared, {} stale reads of {} checked",
+        a.lost_writes.total, a.lost_writes.unverified, a.appeared_although_failed.total, a.stale_reads.total, a.stale_reads.checked
+    );
+    println!(
+        "outage    longest unavailability {}, total {}; split brain {}",
+        secs(a.unavailability.longest_ms),
+        secs(a.unavailability.total_ms),
+        secs(a.split_brain.total_ms)
+    );
+    for f in &a.faults {
+        let at = |ms: Option<u64>| ms.map(secs).unwrap_or_else(|| "-".into());
+        println!(
+            "fault {}   {} took effect at {}: detected after {}, first write after {}, redundant after {}",
+            f.index,
+            f.kind,
+            at(f.took_effect_ms),
+            at(f.detection_ms),
+            at(f.first_ok_write_ms),
+            at(f.redundancy_ms)
+        );
+    }
+    match (s.redundancy.ok, s.redundant_at_ms) {
+        (true, Some(t)) => println!(
+            "redundant at {} and since (one master and one synced replica per port behind every proxy; the app served by both proxies)",
+            secs(t)
+        ),
+        _ => println!("NOT fully redundant at the end: {}", s.redundancy.problems.join("; ")),
+    }
+    for e in &result.expectations {
+        println!(
+            "expect    {} {}",
+            if e.passed { "ok  " } else { "FAIL" },
+            e.message
+        );
+    }
+    println!(
+        "wrote     {}/{{history.jsonl,trace.jsonl,summary.json,report.json,report.md,timeline.svg,report.html}}",
+        out.display()
+    );
+    println!("reproduce {reproduce}");
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
+use crate::checker::{self, Analysis, ExpectationResult};
 use crate::cloud::driver;
 use crate::history::{Event, Phase};
 use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
@@ -30,6 +31,24 @@ pub struct RunResult {
     /// What each app port's data looked like on its master after the run.
     pub final_state: BTreeMap<u16, ReadBack>,
     pub summary: Summary,
+    /// What the checkers found.
+    pub analysis: Analysis,
+    /// The scenario's `[expect]` table, checked.
+    pub expectations: Vec<ExpectationResult>,
+}
+
+impl RunResult {
+    /// Why the run failed: faults that never took effect, expectations not met.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = self.summary.fault_problems.clone();
+        out.extend(
+            self.expectations
+                .iter()
+                .filter(|e| !e.passed)
+                .map(|e| format!("expectation not met: {}", e.message)),
+        );
+        out
+    }
 }
 
 /// The run at a glance (the checkers of a later issue go further).
@@ -182,12 +201,21 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         redundancy,
         redundant_at_ms,
     };
+    let trace = trace.events();
+    let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
+    input.faults = summary.faults.clone();
+    input.final_state = final_state.clone();
+    input.redundant_at_ms = summary.redundant_at_ms;
+    let analysis = checker::analyze(&input);
+    let expectations = checker::expectations(&analysis, &scenario.expect);
     RunResult {
         seed,
         history,
-        trace: trace.events(),
+        trace,
         final_state,
         summary,
+        analysis,
+        expectations,
     }
 }
 

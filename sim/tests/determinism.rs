@@ -146,30 +146,3 @@ fn twice_in_two_processes(file: &Path, dir: &Path) {
         assert!(x == y, "{f} differs between two processes");
     }
 }
-
-#[test]
-fn every_scenario_file_loads_and_its_faults_take_effect() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("scenarios/ exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 5);
-    for f in files {
-        let s = scenario::load(&f).unwrap_or_else(|e| panic!("{e}"));
-        let r = run(&s, s.seed);
-        assert!(
-            r.summary.fault_problems.is_empty(),
-            "{}: {:?}",
-            f.display(),
-            r.summary.fault_problems
-        );
-        assert!(
-            r.summary.operations.ok > 0,
-            "{}: no request succeeded",
-            f.display()
-        );
-    }
-}

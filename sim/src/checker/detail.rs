@@ -29,8 +29,8 @@ pub fn machine_gone(event: &TraceEvent) -> Option<String> {
             .map(str::to_string);
     }
     if event.source == "ec2" && event.what.to_ascii_lowercase().contains("terminat") {
+        // `instance=` is the instance id (i-...), `name=` the machine.
         return field(&event.detail, "machine")
-            .or_else(|| field(&event.detail, "instance"))
             .or_else(|| field(&event.detail, "name"))
             .map(str::to_string);
     }
