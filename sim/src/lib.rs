@@ -24,12 +24,14 @@
 //! - [`checker`]: what a run's history, trace and final state say: lost writes, stale reads,
 //!   unavailability windows, split brain, recovery times, and the scenario's expectations.
 //! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
+//! - [`cli`]: the `failover-sim` subcommands (`src/main.rs` only parses arguments).
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod bench;
 pub mod checker;
+pub mod cli;
 pub mod cloud;
 pub mod fidelity;
 pub mod haproxy;

@@ -1,0 +1,4 @@
+//! The `failover-sim` subcommands, one file each; `src/main.rs` only parses arguments.
+
+pub mod probes;
+pub mod run;
