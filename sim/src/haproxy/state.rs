@@ -140,8 +140,13 @@ impl ServerState {
         if self.maint {
             return "MAINT".into();
         }
+        // Draining shows the same transition counter as UP (real 2.6: "DRAIN 1/3").
         if self.drain && self.running {
-            return "DRAIN".into();
+            return if !self.checks_active() || self.health == self.full_health() {
+                "DRAIN".into()
+            } else {
+                format!("DRAIN {}/{}", self.health + 1 - self.rise, self.fall)
+            };
         }
         if !self.checks_active() {
             return if self.running {

@@ -4,14 +4,16 @@
 //! exist when the file is read, so a scenario's faults can only name these.
 
 /// The seed lab's machines, in the order error messages list them.
-pub const SEED_MACHINES: [&str; 6] = ["redis1", "redis2", "haproxy1", "haproxy2", "app", "monit"];
+pub const SEED_MACHINES: [&str; 6] = crate::lab::MACHINES;
 
-/// The processes of a seed machine that faults can kill, restart or pause; empty for a
-/// machine that runs none the lab models as a process (monit) or an unknown name.
+/// The processes of a seed machine that faults can kill, restart or pause (as named in
+/// `lab::machine_spec`); empty for an unknown name.
 pub fn processes_of(machine: &str) -> &'static [&'static str] {
     match machine {
         "redis1" | "redis2" => &["redis-9001", "redis-9002"],
-        "haproxy1" | "haproxy2" | "app" => &["haproxy"],
+        "haproxy1" | "haproxy2" => &["haproxy"],
+        "app" => &["haproxy", "workload"],
+        "monit" => &["controller"],
         _ => &[],
     }
 }
