@@ -291,8 +291,8 @@ fn unknown_process() {
         error_after_head(
             "[[faults]]\nat = \"30s\"\nkind = \"pause\"\nmachine = \"monit\"\nprocess = \"x\"\n"
         ),
-        "t.toml:7:11: faults[0].process: unknown process 'x' on monit; monit runs no process \
-         that faults can target"
+        "t.toml:7:11: faults[0].process: unknown process 'x' on monit; processes on monit: \
+         controller"
     );
 }
 
