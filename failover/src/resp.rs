@@ -64,12 +64,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> RespConnection<S> {
                     Err(e) => return Err(RespError::Protocol(e.to_string())),
                 }
             }
-            let mut chunk = [0u8; 4096];
-            let n = self.stream.read(&mut chunk).await?;
-            if n == 0 {
+            self.buf.reserve(4096);
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
                 return Err(RespError::Closed);
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 

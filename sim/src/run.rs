@@ -164,6 +164,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let mut nemesis = Nemesis::new(&scenario.faults);
     let watch = Watch::default();
     let mut watching = false;
+    let mut last_census = (0, 0);
     while lab.sim.elapsed() < duration {
         trace.set_now(lab.sim.elapsed());
         nemesis.before_step(&mut lab);
@@ -178,7 +179,12 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         for (i, at) in driver::after_step(&mut lab, &cloud, &mut nemesis.cloud, seed) {
             nemesis.cloud_fault_took_effect(i, at);
         }
-        watch.set_live(live_machines(&lab));
+        // Machines come and go rarely; rebuild the watch's list only then.
+        let census = (lab.machines.len(), lab.dead.len());
+        if census != last_census {
+            last_census = census;
+            watch.set_live(live_machines(&lab));
+        }
         // Watch redundancy from the first fault on: that is when it can be lost.
         if !watching && nemesis.records().iter().any(|r| r.took_effect_ms.is_some()) {
             watching = true;
@@ -253,10 +259,7 @@ struct Watch {
 
 impl Watch {
     fn set_live(&self, live: Vec<Live>) {
-        let mut current = self.live.borrow_mut();
-        if current.len() != live.len() || current.iter().zip(&live).any(|(a, b)| a.name != b.name) {
-            *current = live;
-        }
+        *self.live.borrow_mut() = live;
     }
 
     async fn run(self) -> turmoil::Result {

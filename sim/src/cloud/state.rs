@@ -105,6 +105,9 @@ pub struct CloudState {
     slow_boots: VecDeque<(usize, Duration)>,
     /// Consumed faults not yet handed to the driver.
     took_effect: Vec<(usize, Duration)>,
+    /// Something may be due: a launch or a termination happened since `due` last looked.
+    /// `due` runs every step, so it must cost nothing when nothing is pending.
+    work: bool,
 }
 
 /// The name prefix of a role's machines.
@@ -142,6 +145,7 @@ impl CloudState {
             failing_launches: VecDeque::new(),
             slow_boots: VecDeque::new(),
             took_effect: Vec::new(),
+            work: false,
         }
     }
 
@@ -254,6 +258,7 @@ impl CloudState {
             terminated: None,
             host: HostLife::NotYet,
         };
+        self.work = true;
         tracing::info!(target: TARGET, source = "ec2", instance = %id, name = %name, addr = %instance.addr, ?role, token,
             running_ms = instance.running_at.as_millis() as u64, boot_ms = boot_at.as_millis() as u64, "launched");
         let info = instance.info();
@@ -282,6 +287,7 @@ impl CloudState {
             .ok_or_else(|| CloudError::NotFound(id.to_string()))?;
         if instance.terminated.is_none() {
             instance.terminated = Some((now, now + shutdown));
+            self.work = true;
             tracing::info!(target: TARGET, source = "ec2", instance = %id, name = %instance.name, "terminating");
         }
         Ok(())
@@ -313,6 +319,9 @@ impl CloudState {
     /// consumed them), then hosts to kill (by instance id), then hosts to boot (by boot
     /// time, then id). Each event is returned once.
     pub fn due(&mut self, now: Duration) -> Vec<CloudEvent> {
+        if !self.work && self.took_effect.is_empty() {
+            return Vec::new();
+        }
         let mut events: Vec<CloudEvent> = self
             .took_effect
             .drain(..)
@@ -346,6 +355,11 @@ impl CloudState {
                 instance_id: i.id.clone(),
             });
         }
+        // Still work to do while an instance waits for its boot.
+        self.work = self
+            .instances
+            .values()
+            .any(|i| i.host == HostLife::NotYet && i.terminated.is_none());
         events
     }
 }

@@ -89,12 +89,14 @@ async fn relay(
     let (mut sr, mut sw) = server.into_split();
     let mut cbuf = vec![0u8; 16 * 1024];
     let mut sbuf = vec![0u8; 16 * 1024];
-    let mut deadline = Instant::now() + idle;
+    // One timer, pushed back on traffic, rather than a new one per chunk relayed.
+    let timer = sleep_until(Instant::now() + idle);
+    tokio::pin!(timer);
     loop {
         tokio::select! {
             biased;
             _ = kill.notified() => return,
-            _ = sleep_until(deadline) => return,
+            _ = &mut timer => return,
             r = cr.read(&mut cbuf) => {
                 let n = match r { Ok(0) | Err(_) => return, Ok(n) => n };
                 ctx.running().await;
@@ -106,6 +108,6 @@ async fn relay(
                 if cw.write_all(&sbuf[..n]).await.is_err() { return; }
             }
         }
-        deadline = Instant::now() + idle;
+        timer.as_mut().reset(Instant::now() + idle);
     }
 }

@@ -107,6 +107,10 @@ impl Nemesis {
 
     /// Collects the machines' reports of process commands; call after each step.
     pub fn after_step(&mut self, lab: &mut Lab) {
+        // Machines report only commands we sent; with none outstanding there is nothing.
+        if self.pending.is_empty() {
+            return;
+        }
         for (name, machine) in &lab.machines {
             for event in machine.control.drain_events() {
                 let (what, process) = command_parts(&event.command);

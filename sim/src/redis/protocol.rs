@@ -48,12 +48,11 @@ impl CommandReader {
             if let Some(parsed) = self.parse()? {
                 return Ok(parsed);
             }
-            let mut chunk = [0u8; 8192];
-            let n = r.read(&mut chunk).await?;
-            if n == 0 {
+            // Read straight into the buffer's spare room: no zeroed scratch buffer per read.
+            self.buf.reserve(4096);
+            if r.read_buf(&mut self.buf).await? == 0 {
                 return Ok(Incoming::Closed);
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 
