@@ -13,6 +13,8 @@
 //! A candidate that is not a valid scenario (it would not parse back from its own TOML) is
 //! skipped without spending a run.
 
+use std::collections::BTreeSet;
+
 use super::simplify;
 use crate::scenario::{self, Scenario};
 
@@ -29,6 +31,8 @@ pub struct Shrunk {
 
 struct Shrinker<F> {
     current: Scenario,
+    /// Candidates already asked about (as TOML), so none costs a second run.
+    tried: BTreeSet<String>,
     runs: usize,
     budget: usize,
     steps: Vec<String>,
@@ -43,6 +47,7 @@ pub fn shrink<F: FnMut(&Scenario) -> bool>(
 ) -> Shrunk {
     let mut s = Shrinker {
         current: failing.clone(),
+        tried: BTreeSet::new(),
         runs: 0,
         budget,
         steps: Vec::new(),
@@ -75,6 +80,12 @@ impl<F: FnMut(&Scenario) -> bool> Shrinker<F> {
     /// Runs the oracle on `candidate`; keeps it if it still fails.
     fn attempt(&mut self, candidate: Scenario, what: String) -> bool {
         if self.exhausted() || candidate == self.current || !is_valid(&candidate) {
+            return false;
+        }
+        let Ok(text) = scenario::to_toml(&candidate) else {
+            return false;
+        };
+        if !self.tried.insert(text) {
             return false;
         }
         self.runs += 1;
