@@ -43,12 +43,18 @@ fn every_drawn_schedule_validates_and_respects_the_lab() {
             let parsed = scenario::parse(&text, "<drawn>")
                 .unwrap_or_else(|e| panic!("seed {seed} drew an invalid scenario: {e}\n{text}"));
             assert_eq!(parsed, s, "seed {seed} does not round-trip");
-            assert!(!s.faults.is_empty() && s.faults.len() <= max_faults, "seed {seed}");
+            assert!(
+                !s.faults.is_empty() && s.faults.len() <= max_faults,
+                "seed {seed}"
+            );
             let mut crashed: Vec<&str> = Vec::new();
             for f in &s.faults {
                 // Everything acts and heals before the quiet period.
                 let end = f.at.as_millis() + f.action.heals_after().map_or(0, |h| h.as_millis());
-                assert!(end < window_end, "seed {seed}: {f:?} ends in the quiet period");
+                assert!(
+                    end < window_end,
+                    "seed {seed}: {f:?} ends in the quiet period"
+                );
                 match &f.action {
                     FaultAction::Crash { machine } => {
                         assert!(machine != "app", "seed {seed} crashes the app");
@@ -138,7 +144,12 @@ fn the_shrinker_keeps_only_the_fault_that_matters_simplified() {
     assert!(loss_touching_redis1(&start));
     let shrunk = shrink(&start, 200, loss_touching_redis1);
     assert!(shrunk.runs <= 200);
-    assert_eq!(shrunk.scenario.faults.len(), 1, "{:#?}", shrunk.scenario.faults);
+    assert_eq!(
+        shrunk.scenario.faults.len(),
+        1,
+        "{:#?}",
+        shrunk.scenario.faults
+    );
     let f = &shrunk.scenario.faults[0];
     // As early as the clients allow, as short and mild as the shrinker goes, one machine
     // a side.
@@ -171,13 +182,29 @@ fn bad_options_are_errors_not_panics() {
     assert_eq!(parse_seeds("3..=5").unwrap(), 3..=5);
     assert_eq!(parse_seeds("3..6").unwrap(), 3..=5);
     assert_eq!(parse_seeds("7").unwrap(), 7..=7);
-    for bad in ["", "a..=b", "5..=3", "0..0", "1..=99999999999999999999", "18446744073709551615"] {
+    for bad in [
+        "",
+        "a..=b",
+        "5..=3",
+        "0..0",
+        "1..=99999999999999999999",
+        "18446744073709551615",
+    ] {
         assert!(parse_seeds(bad).is_err(), "{bad:?}");
     }
-    let e = parse_expect(&["max_failed_requests=0".into(), "redundancy_within=2m".into()]).unwrap();
+    let e = parse_expect(&[
+        "max_failed_requests=0".into(),
+        "redundancy_within=2m".into(),
+    ])
+    .unwrap();
     assert_eq!(e.max_failed_requests, Some(0));
     assert_eq!(e.redundancy_within, Some(SimDuration::from_secs(120)));
-    for bad in ["max_lost_writes", "nope=1", "max_lost_writes=x", "max_split_brain=5 parsecs"] {
+    for bad in [
+        "max_lost_writes",
+        "nope=1",
+        "max_lost_writes=x",
+        "max_split_brain=5 parsecs",
+    ] {
         assert!(parse_expect(&[bad.to_string()]).is_err(), "{bad:?}");
     }
     // A run too short for any fault window.
@@ -197,13 +224,14 @@ fn an_exploration_writes_a_found_scenario_that_reproduces() {
         max_faults: 2,
     };
     // The first seed that draws a crash of redis1 (drawing costs no lab run).
-    let seed = (0..500)
-        .find(|seed| {
-            generate(*seed, &gen).unwrap().faults.iter().any(
-                |f| matches!(&f.action, FaultAction::Crash { machine } if machine == "redis1"),
-            )
-        })
-        .expect("some seed draws a crash of redis1");
+    let seed =
+        (0..500)
+            .find(|seed| {
+                generate(*seed, &gen).unwrap().faults.iter().any(
+                    |f| matches!(&f.action, FaultAction::Crash { machine } if machine == "redis1"),
+                )
+            })
+            .expect("some seed draws a crash of redis1");
     let out = tempfile::tempdir().unwrap();
     let options = ExploreOptions {
         seeds: seed..=seed,
@@ -215,7 +243,9 @@ fn an_exploration_writes_a_found_scenario_that_reproduces() {
         jobs: 1,
     };
     let mut lines = Vec::new();
-    let summary = explore(&options, |r| lines.push(sim::explore::summary::seed_line(r)));
+    let summary = explore(&options, |r| {
+        lines.push(sim::explore::summary::seed_line(r))
+    });
     assert_eq!(lines.len(), 1);
     assert_eq!(summary.findings, 1, "{lines:?}");
     assert_eq!(summary.files.len(), 1);

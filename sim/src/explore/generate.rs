@@ -152,8 +152,7 @@ pub fn generate(seed: u64, options: &GenOptions) -> Result<Scenario, String> {
         disturbed: BTreeSet::new(),
         downed: BTreeSet::new(),
         monit_down: false,
-        detect_ms: scenario.failover.interval.as_millis()
-            * u64::from(scenario.failover.fail_count),
+        detect_ms: scenario.failover.interval.as_millis() * u64::from(scenario.failover.fail_count),
     };
     for at in times {
         if scenario.faults.len() >= max_faults {
@@ -346,7 +345,10 @@ impl State {
                         groups.push(third);
                     }
                     self.disturb_across(&groups);
-                    Some(vec![fault(at, FaultAction::Partition { groups, heal_after })])
+                    Some(vec![fault(
+                        at,
+                        FaultAction::Partition { groups, heal_after },
+                    )])
                 } else {
                     self.disturb_across(&[machines.clone(), rest.clone()]);
                     Some(vec![fault(

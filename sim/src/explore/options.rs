@@ -56,12 +56,13 @@ pub fn default_base(duration: SimDuration) -> Scenario {
 /// can pin).
 pub fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
     let number = |t: &str| -> Result<u64, String> {
-        let n: u64 = t
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid seed {t:?} in --seeds {text:?}; write A..=B, A..B or N"))?;
+        let n: u64 = t.trim().parse().map_err(|_| {
+            format!("invalid seed {t:?} in --seeds {text:?}; write A..=B, A..B or N")
+        })?;
         if n > i64::MAX as u64 {
-            return Err(format!("seed {n} is above 2^63-1, the largest a scenario file can pin"));
+            return Err(format!(
+                "seed {n} is above 2^63-1, the largest a scenario file can pin"
+            ));
         }
         Ok(n)
     };
@@ -78,7 +79,9 @@ pub fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
         (n, n)
     };
     if a > b {
-        return Err(format!("--seeds {text:?} is empty (the first seed is after the last)"));
+        return Err(format!(
+            "--seeds {text:?} is empty (the first seed is after the last)"
+        ));
     }
     Ok(a..=b)
 }

@@ -18,7 +18,9 @@ pub enum Verdict {
     Ineffective { problems: Vec<String> },
     /// Every fault took effect and these expectations failed (the first one is the one the
     /// shrinker keeps failing).
-    Failed { expectations: Vec<FailedExpectation> },
+    Failed {
+        expectations: Vec<FailedExpectation>,
+    },
 }
 
 /// One unmet `[expect]` bound.
