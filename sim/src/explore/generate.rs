@@ -152,6 +152,7 @@ pub fn generate(seed: u64, options: &GenOptions) -> Result<Scenario, String> {
         disturbed: BTreeSet::new(),
         downed: BTreeSet::new(),
         monit_down: false,
+        cloud_drawn: false,
         detect_ms: scenario.failover.interval.as_millis() * u64::from(scenario.failover.fail_count),
     };
     for at in times {
@@ -199,6 +200,8 @@ struct State {
     /// Machines crashed, killed or paused by the schedule.
     downed: BTreeSet<String>,
     monit_down: bool,
+    /// Whether a cloud fault is in the schedule (then monit must live to launch).
+    cloud_drawn: bool,
     /// How long monit takes to declare a machine failed.
     detect_ms: u64,
 }
@@ -274,7 +277,8 @@ impl State {
                 let mut candidates = self.targets();
                 // monit dying is a known weak spot; keep it rare so it does not swamp
                 // every seed's findings.
-                if !self.monit_down && draw.chance(0.15) {
+                // Nor after a cloud fault: the launch that consumes it needs monit alive.
+                if draw.chance(0.15) && !self.monit_down && !self.cloud_drawn {
                     candidates = vec!["monit"];
                 }
                 let machine = draw.pick(&candidates)?.to_string();
@@ -397,6 +401,7 @@ impl State {
                     return None;
                 }
                 self.down(&machine);
+                self.cloud_drawn = true;
                 let cloud = if kind == Kind::LaunchFails {
                     FaultAction::LaunchFails {
                         count: draw.range(1, 2) as u32,

@@ -153,10 +153,7 @@ impl<F: FnMut(&Scenario) -> bool> Shrinker<F> {
         let earliest = self.current.workload.start;
         for i in 0..self.current.faults.len() {
             // Keep simplifying this fault until none of its candidates still fails.
-            'fault: loop {
-                let Some(fault) = self.current.faults.get(i) else {
-                    break;
-                };
+            'fault: while let Some(fault) = self.current.faults.get(i) {
                 for (simpler, what) in simplify::candidates(fault, earliest) {
                     if self.exhausted() {
                         return changed;
