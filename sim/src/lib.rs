@@ -26,6 +26,8 @@
 //! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
 //! - [`cli`]: the `failover-sim` subcommands (`src/main.rs` only parses arguments).
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
+//! - [`explore`]: swarm exploration: each seed draws its own faults and settings; failing
+//!   runs are shrunk to a minimal scenario file that reproduces.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
@@ -33,6 +35,7 @@ pub mod bench;
 pub mod checker;
 pub mod cli;
 pub mod cloud;
+pub mod explore;
 pub mod fidelity;
 pub mod haproxy;
 pub mod history;

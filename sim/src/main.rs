@@ -57,6 +57,41 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Swarm exploration: each seed draws its own fault mix, settings and schedule and runs
+    /// it; a run that fails an expectation is shrunk to a minimal scenario, written under
+    /// --out, and run again from the file. Default expectations (no --base, no --expect):
+    /// redundancy_within = 2m and max_lost_writes = 0.
+    Explore {
+        /// Seeds to explore: A..=B, A..B or N.
+        #[arg(long, default_value = "1..=20")]
+        seeds: String,
+        /// A scenario whose duration, settings and [expect] drawn scenarios use (its
+        /// faults are ignored).
+        #[arg(long)]
+        base: Option<PathBuf>,
+        /// Simulated length of each run (default 3m, or the base's).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Expectations instead of the base's or the default, e.g. max_failed_requests=0
+        /// (repeatable).
+        #[arg(long)]
+        expect: Vec<String>,
+        /// Where found scenarios are written.
+        #[arg(long, default_value = "scenarios/found")]
+        out: PathBuf,
+        /// At most this many faults per drawn schedule.
+        #[arg(long, default_value_t = 4)]
+        max_faults: usize,
+        /// Lab runs the shrinker may spend per finding.
+        #[arg(long, default_value_t = 30)]
+        shrink_budget: usize,
+        /// Seeds run at once (default: the number of cores); the output does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Print the summary as JSON (progress goes to stderr).
+        #[arg(long)]
+        json: bool,
+    },
     /// Run behaviour probes against the models (and, with --real, against real
     /// redis-server and haproxy on loopback) and print what each saw.
     Probes {
@@ -136,6 +171,27 @@ fn main() -> ExitCode {
             out,
             json,
         } => cli::run::run_scenario(&scenario, seed, out, json),
+        Command::Explore {
+            seeds,
+            base,
+            duration,
+            expect,
+            out,
+            max_faults,
+            shrink_budget,
+            jobs,
+            json,
+        } => cli::explore::run_explore(&cli::explore::Args {
+            seeds,
+            base,
+            duration,
+            expect,
+            out,
+            max_faults,
+            shrink_budget,
+            jobs,
+            json,
+        }),
         Command::Probes {
             names,
             real,
