@@ -49,7 +49,7 @@ pub enum Event {
         plan: u64,
         kind: PlanKind,
         failed: String,
-        survivor: String,
+        survivor: Option<String>,
     },
     StepDone {
         plan: u64,
@@ -271,7 +271,9 @@ impl Controller {
             })
             .map(|m| m.info.clone())
             .next();
-        let Some(survivor) = survivor else {
+        // A redis plan promotes its survivor; a proxy plan rebuilds from the controller's
+        // own picture and needs no other proxy alive.
+        if survivor.is_none() && failed.role == MachineRole::Redis {
             if self.reported.insert(name.to_string()) {
                 out.push(Action::Event(Event::CannotRecover {
                     machine: name.to_string(),
@@ -301,7 +303,7 @@ impl Controller {
             plan: id,
             kind,
             failed: failed.name.clone(),
-            survivor: survivor.name.clone(),
+            survivor: survivor.as_ref().map(|s| s.name.clone()),
         }));
         self.plans.insert(
             id,
@@ -323,17 +325,50 @@ impl Controller {
         );
     }
 
-    fn healthy_proxies(&self) -> Vec<String> {
+    /// Every monitored proxy, answering or not: a step that must reach one that does not
+    /// answer fails and is retried until the proxy answers or is declared failed (and
+    /// unmonitored). Skipping it instead would leave it without the change for good.
+    fn proxies(&self) -> Vec<String> {
         self.machines
             .values()
-            .filter(|m| m.monitored && m.info.role == MachineRole::Haproxy && m.failures == 0)
+            .filter(|m| m.monitored && m.info.role == MachineRole::Haproxy)
             .map(|m| m.info.addr.clone())
             .collect()
+    }
+
+    /// The redis servers a proxy should have: per port, the master first, then the other
+    /// monitored redis machines.
+    fn redis_servers(&self) -> Vec<(String, String, String, u16)> {
+        let mut out = Vec::new();
+        for port in &self.layout.redis_ports {
+            let master = self.masters.get(port);
+            let mut machines: Vec<&MachineInfo> = self
+                .machines
+                .values()
+                .filter(|m| m.monitored && m.info.role == MachineRole::Redis)
+                .map(|m| &m.info)
+                .collect();
+            machines.sort_by_key(|m| (Some(&m.name) != master, m.name.clone()));
+            for m in machines {
+                out.push((
+                    self.layout.backend(*port),
+                    m.name.clone(),
+                    m.addr.clone(),
+                    *port,
+                ));
+            }
+        }
+        out
     }
 
     /// The concrete operation of a plan's current step, or why it cannot run yet.
     fn operation(&self, plan: &Plan, kind: StepKind) -> Result<Operation, String> {
         let layout = &self.layout;
+        let survivor = || {
+            plan.survivor.clone().ok_or_else(|| {
+                format!("step {kind:?} needs a surviving machine; this plan has none")
+            })
+        };
         let replacement = || {
             plan.replacement.clone().ok_or_else(|| {
                 format!("step {kind:?} needs the replacement, which is not launched")
@@ -341,7 +376,7 @@ impl Controller {
         };
         Ok(match kind {
             StepKind::UnregisterRedis => Operation::Unregister {
-                proxies: self.healthy_proxies(),
+                proxies: self.proxies(),
                 backends: layout
                     .redis_ports
                     .iter()
@@ -349,15 +384,18 @@ impl Controller {
                     .collect(),
                 server: plan.failed.name.clone(),
             },
-            StepKind::PromoteSurvivor => Operation::Promote {
-                addr: plan.survivor.addr.clone(),
-                ports: layout
-                    .redis_ports
-                    .iter()
-                    .copied()
-                    .filter(|p| self.masters.get(p) != Some(&plan.survivor.name))
-                    .collect(),
-            },
+            StepKind::PromoteSurvivor => {
+                let s = survivor()?;
+                Operation::Promote {
+                    ports: layout
+                        .redis_ports
+                        .iter()
+                        .copied()
+                        .filter(|p| self.masters.get(p) != Some(&s.name))
+                        .collect(),
+                    addr: s.addr,
+                }
+            }
             StepKind::Terminate => Operation::Terminate {
                 machine: plan.failed.clone(),
             },
@@ -375,7 +413,7 @@ impl Controller {
             }
             StepKind::MakeReplica => Operation::MakeReplica {
                 addr: replacement()?.addr,
-                master_addr: plan.survivor.addr.clone(),
+                master_addr: survivor()?.addr,
                 ports: layout.redis_ports.clone(),
             },
             StepKind::RegisterRedis => {
@@ -384,7 +422,7 @@ impl Controller {
                     return Err(format!("{} has not been seen healthy yet", r.name));
                 }
                 Operation::Register {
-                    proxies: self.healthy_proxies(),
+                    proxies: self.proxies(),
                     backends: layout
                         .redis_ports
                         .iter()
@@ -401,12 +439,7 @@ impl Controller {
                 }
                 Operation::ConfigureHaproxy {
                     addr: r.addr,
-                    like: plan.survivor.addr.clone(),
-                    backends: layout
-                        .redis_ports
-                        .iter()
-                        .map(|p| layout.backend(*p))
-                        .collect(),
+                    servers: self.redis_servers(),
                 }
             }
             StepKind::PointApp => {
@@ -551,8 +584,10 @@ impl Controller {
                 }
             }
             StepKind::PromoteSurvivor => {
-                for port in &self.layout.redis_ports {
-                    self.masters.insert(*port, plan.survivor.name.clone());
+                if let Some(s) = &plan.survivor {
+                    for port in &self.layout.redis_ports {
+                        self.masters.insert(*port, s.name.clone());
+                    }
                 }
             }
             StepKind::Terminate => {

@@ -25,7 +25,7 @@ pub enum StepKind {
     MakeReplica,
     /// Add the replacement redis to every healthy redis proxy (as backup, checks on).
     RegisterRedis,
-    /// Give a replacement haproxy the survivor haproxy's servers.
+    /// Give a replacement haproxy the redis servers the controller knows (master first).
     ConfigureHaproxy,
     /// Point the app's haproxy at the replacement haproxy (the seed did this by hand).
     PointApp,
@@ -104,11 +104,13 @@ pub enum Operation {
         server: String,
         addr: String,
     },
-    /// Copy the survivor proxy's servers (name, address, backup flag) into the new proxy.
+    /// Add these servers to the new proxy: (backend, server name, address, port), each as
+    /// a checked backup, in order (the master of each port first). They come from the
+    /// controller's own picture, not from another proxy, so a proxy can be rebuilt even
+    /// when no other proxy is left.
     ConfigureHaproxy {
         addr: String,
-        like: String,
-        backends: Vec<String>,
+        servers: Vec<(String, String, String, u16)>,
     },
     /// `set server B/S addr ...` on the app's haproxy, for each (backend, port).
     PointApp {
@@ -133,7 +135,10 @@ pub struct Plan {
     pub kind: PlanKind,
     pub steps: Vec<StepKind>,
     pub failed: MachineInfo,
-    pub survivor: MachineInfo,
+    /// The machine of the same role that takes over: a redis plan needs one (it promotes
+    /// it); a proxy plan does not.
+    #[serde(default)]
+    pub survivor: Option<MachineInfo>,
     /// The app haproxy's server name that pointed at the failed proxy.
     #[serde(default)]
     pub app_slot: Option<String>,

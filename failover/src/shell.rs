@@ -172,7 +172,7 @@ fn log_event(event: &Event) {
             failed,
             survivor,
         } => {
-            tracing::info!(target: TARGET, source = "controller", plan, kind = ?kind, failed = %failed, survivor = %survivor, "plan started")
+            tracing::info!(target: TARGET, source = "controller", plan, kind = ?kind, failed = %failed, survivor = %survivor.as_deref().unwrap_or("-"), "plan started")
         }
         Event::StepDone { plan, step, kind } => {
             tracing::info!(target: TARGET, source = "controller", plan, step, kind = ?kind, "step done")
@@ -293,20 +293,12 @@ where
                 }
             }
         }
-        Operation::ConfigureHaproxy {
-            addr,
-            like,
-            backends,
-        } => {
-            for backend in backends {
-                let servers = haproxy.servers(like, backend).await.map_err(e)?;
-                // A server the survivor holds in maintenance is on its way out: not copied.
-                for s in servers.into_iter().filter(|s| s.admin_state & 0x01 == 0) {
-                    haproxy
-                        .add_server(addr, backend, &s.name, &s.addr, s.port, true, &check)
-                        .await
-                        .map_err(e)?;
-                }
+        Operation::ConfigureHaproxy { addr, servers } => {
+            for (backend, server, server_addr, port) in servers {
+                haproxy
+                    .add_server(addr, backend, server, server_addr, *port, true, &check)
+                    .await
+                    .map_err(e)?;
             }
         }
         Operation::PointApp {
