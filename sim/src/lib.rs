@@ -26,6 +26,8 @@
 //! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
 //! - [`cli`]: the `failover-sim` subcommands (`src/main.rs` only parses arguments).
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
+//! - [`sweep`]: `failover-sim sweep` and `merge`: many seeds in parallel child processes,
+//!   shards, statistics, sweep.json and junit.xml; `run --check-determinism`.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
@@ -47,5 +49,6 @@ pub mod reports;
 pub mod run;
 pub mod scenario;
 pub mod signal;
+pub mod sweep;
 pub mod trace;
 pub mod workload;
