@@ -28,6 +28,8 @@
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`explore`]: swarm exploration: each seed draws its own faults and settings; failing
 //!   runs are shrunk to a minimal scenario file that reproduces.
+//! - [`sweep`]: `failover-sim sweep` and `merge`: many seeds in parallel child processes,
+//!   shards, statistics, sweep.json and junit.xml; `run --check-determinism`.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
@@ -50,5 +52,6 @@ pub mod reports;
 pub mod run;
 pub mod scenario;
 pub mod signal;
+pub mod sweep;
 pub mod trace;
 pub mod workload;

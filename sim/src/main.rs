@@ -56,6 +56,67 @@ enum Command {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Run the seed twice in this process and compare the history and trace; report
+        /// the first event where they diverge and exit non-zero if they do (no files).
+        #[arg(long)]
+        check_determinism: bool,
+    },
+    /// Run scenarios over many seeds in parallel (each seed in a child process); print
+    /// per-scenario statistics and the failing seeds; write sweep.json and junit.xml.
+    /// Exits 1 if any seed failed.
+    Sweep {
+        /// Scenario files (TOML).
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Seeds: A..=B, A..B, N, or a comma list of these, e.g. 1..=1000.
+        #[arg(long)]
+        seeds: String,
+        /// Parallel workers (default: the available cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only share K of N (1 <= K <= N): seed index i goes to shard (i mod N) + 1.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Where to write sweep.json and junit.xml.
+        #[arg(long, default_value = "target/failover-sim/sweep")]
+        out: PathBuf,
+        /// Wall-clock seconds a seed may take before it is killed and counted as failed.
+        #[arg(long, default_value_t = 600.0)]
+        timeout: f64,
+        /// Print sweep.json instead of the text summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Join shards' sweep.json files into one (statistics recomputed, overlaps rejected,
+    /// missing seeds listed); writes sweep.json and junit.xml.
+    Merge {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long, default_value = "target/failover-sim/sweep")]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure sweeps: seeds per minute with 1 and 2 jobs, the speedup, and memory at the
+    /// 200th (or middle) and the last seed of a longer sweep.
+    BenchSweep {
+        /// Seeds of the throughput part (run once with 1 job, once with 2).
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Seeds of the memory part (e.g. 2000).
+        #[arg(long, default_value_t = 40)]
+        long_seeds: u64,
+        #[arg(long, default_value = "scenarios/master-machine-crash.toml")]
+        scenario: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One seed of a sweep, run by the sweep in a child process; prints one JSON line.
+    #[command(hide = true)]
+    SweepSeed {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: u64,
     },
     /// Swarm exploration: each seed draws its own fault mix, settings and schedule and runs
     /// it; a run that fails an expectation is shrunk to a minimal scenario, written under
@@ -170,7 +231,8 @@ fn main() -> ExitCode {
             seed,
             out,
             json,
-        } => cli::run::run_scenario(&scenario, seed, out, json),
+            check_determinism,
+        } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism),
         Command::Explore {
             seeds,
             base,
@@ -192,6 +254,31 @@ fn main() -> ExitCode {
             jobs,
             json,
         }),
+        Command::Sweep {
+            scenarios,
+            seeds,
+            jobs,
+            shard,
+            out,
+            timeout,
+            json,
+        } => cli::sweep::run_sweep(cli::sweep::SweepArgs {
+            scenarios,
+            seeds,
+            jobs,
+            shard,
+            out,
+            timeout_s: timeout,
+            json,
+        }),
+        Command::Merge { inputs, out, json } => cli::merge::run_merge(&inputs, &out, json),
+        Command::BenchSweep {
+            seeds,
+            long_seeds,
+            scenario,
+            json,
+        } => cli::sweep::bench_sweep(&scenario, seeds, long_seeds, json),
+        Command::SweepSeed { scenario, seed } => cli::sweep::sweep_seed(&scenario, seed),
         Command::Probes {
             names,
             real,

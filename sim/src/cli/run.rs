@@ -7,7 +7,13 @@ use crate::report::ReportInput;
 use crate::run::{history_jsonl, run, trace_jsonl, RunResult};
 use crate::scenario;
 
-pub fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: bool) -> ExitCode {
+pub fn run_scenario(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    json: bool,
+    check_determinism: bool,
+) -> ExitCode {
     let scenario = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -16,6 +22,9 @@ pub fn run_scenario(path: &Path, seed: Option<u64>, out: Option<PathBuf>, json: 
         }
     };
     let seed = seed.unwrap_or(scenario.seed);
+    if check_determinism {
+        return crate::sweep::determinism::check_and_print(&scenario, path, seed, json);
+    }
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

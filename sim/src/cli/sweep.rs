@@ -1,0 +1,167 @@
+//! `failover-sim sweep` (many seeds in parallel, a summary, sweep.json and junit.xml),
+//! its hidden per-seed child `sweep-seed`, and `bench-sweep`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::sweep::{self, progress::Progress, Options, Shard};
+
+pub struct SweepArgs {
+    pub scenarios: Vec<PathBuf>,
+    pub seeds: String,
+    pub jobs: Option<usize>,
+    pub shard: Option<String>,
+    pub out: PathBuf,
+    pub timeout_s: f64,
+    pub json: bool,
+}
+
+/// Exit codes: 0 every seed passed, 1 some seed failed, 2 bad input.
+pub fn run_sweep(a: SweepArgs) -> ExitCode {
+    let opts = match options(&a) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let total = match sweep::tasks(&opts) {
+        Ok(t) => t.len() as u64,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let mut progress = Progress::new(total);
+    let result = sweep::sweep(&opts, |o| progress.done(o));
+    progress.finish();
+    let file = match result {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!(
+        "{} runs on {} jobs in {:.1} s",
+        file.totals.runs,
+        opts.jobs,
+        started.elapsed().as_secs_f64()
+    );
+    finish(&file, &a.out, a.json)
+}
+
+/// Writes the files, prints the summary; shared with `merge`.
+pub fn finish(file: &sweep::SweepFile, out: &Path, json: bool) -> ExitCode {
+    if let Err(e) = file.write(out) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if json {
+        print!("{}", file.to_json());
+    } else {
+        print!("{}", sweep::text::summary(file));
+        println!(
+            "\nwrote {} and {}",
+            out.join("sweep.json").display(),
+            out.join("junit.xml").display()
+        );
+    }
+    if file.totals.failed > 0 || !file.missing.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn options(a: &SweepArgs) -> Result<Options, String> {
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let jobs = match a.jobs {
+        Some(0) => return Err("--jobs 0: valid: at least 1 worker".into()),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    if !(a.timeout_s.is_finite() && a.timeout_s > 0.0 && a.timeout_s < 1e9) {
+        return Err(format!(
+            "--timeout {}: valid: seconds above 0, e.g. 600 or 0.5",
+            a.timeout_s
+        ));
+    }
+    sweep::seeds::parse(&a.seeds).map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find this program to run seeds in: {e}"))?;
+    Ok(Options {
+        scenarios: a
+            .scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        seeds: a.seeds.clone(),
+        shard,
+        jobs,
+        timeout: Duration::from_secs_f64(a.timeout_s),
+        exe,
+    })
+}
+
+/// The hidden child of a sweep: one seed, one JSON line.
+pub fn sweep_seed(scenario: &Path, seed: u64) -> ExitCode {
+    sweep::child::serve(scenario, seed)
+}
+
+pub fn bench_sweep(scenario: &Path, seeds: u64, long_seeds: u64, json: bool) -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot find this program to run seeds in: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = scenario.display().to_string();
+    let r = match sweep::bench::bench(exe, &scenario, seeds, long_seeds, |p| eprintln!("{p}")) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r).expect("json"));
+        return ExitCode::SUCCESS;
+    }
+    let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+    println!("scenario {}", r.scenario);
+    println!(
+        "1 job:   {:.1} seeds/min ({} seeds)",
+        r.seeds_per_min_1_job, r.seeds
+    );
+    println!(
+        "2 jobs:  {:.1} seeds/min ({} seeds)",
+        r.seeds_per_min_2_jobs, r.seeds
+    );
+    println!("speedup: {:.2}x", r.speedup);
+    let m = &r.memory;
+    for (name, s) in [("early", m.early), ("last", m.last)] {
+        println!(
+            "memory at seed {:>5} ({name}): sweep {}, children peaks {}, total {} (live children {})",
+            s.seed,
+            mb(s.sweep_rss_kb),
+            mb(s.child_peaks_kb),
+            mb(s.total_kb),
+            mb(s.live_children_rss_kb)
+        );
+    }
+    println!(
+        "memory over {} seeds: peak {}, {} 10% of the early sample",
+        m.seeds,
+        mb(m.peak_total_kb),
+        if m.within_10_percent {
+            "within"
+        } else {
+            "NOT within"
+        }
+    );
+    ExitCode::SUCCESS
+}
