@@ -141,6 +141,9 @@ async fn stream_to_replica(
     let mut acks = CommandReader::with_buffered(pending);
     let mut offsets = server.borrow().offset_tx.subscribe();
     let repl_timeout = server.borrow().config.repl_timeout;
+    // One timer, moved as acks arrive, instead of a new one per loop turn.
+    let timer = sleep_until(Instant::now() + repl_timeout);
+    tokio::pin!(timer);
     loop {
         ctx.running().await;
         let bytes = {
@@ -159,6 +162,9 @@ async fn stream_to_replica(
         }
         let last_ack = server.borrow().replicas.get(&id).map(|r| r.last_ack);
         let deadline = last_ack.unwrap_or_else(Instant::now) + repl_timeout;
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
         tokio::select! {
             biased;
             incoming = acks.next(rd) => match incoming? {
@@ -178,7 +184,7 @@ async fn stream_to_replica(
                 Incoming::ProtocolError(e) => return Err(std::io::Error::other(e)),
             },
             _ = offsets.changed() => {}
-            _ = sleep_until(deadline) => {
+            _ = &mut timer => {
                 return Err(std::io::Error::other("timeout: no ack from replica"));
             }
         }
@@ -392,8 +398,13 @@ async fn run_link(
     let (mut rd, mut wr) = stream.into_split();
     let mut ack_tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_io = Instant::now();
+    let timer = sleep_until(last_io + repl_timeout);
+    tokio::pin!(timer);
     loop {
         ctx.running().await;
+        if timer.deadline() != last_io + repl_timeout {
+            timer.as_mut().reset(last_io + repl_timeout);
+        }
         tokio::select! {
             biased;
             incoming = reader.next(&mut rd) => match incoming? {
@@ -420,7 +431,7 @@ async fn run_link(
                 let offset = server.borrow().master_repl_offset;
                 wr.write_all(&step(args(&["REPLCONF", "ACK", &offset.to_string()]))).await?;
             }
-            _ = sleep_until(last_io + repl_timeout) => {
+            _ = &mut timer => {
                 return Err(std::io::Error::other("timeout: no data from master"));
             }
         }
