@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use failover::admin::stat;
 use failover::resp::{render, RespConnection};
 use failover::runtime_api::runtime_command;
 use serde::Serialize;
@@ -77,32 +78,17 @@ async fn api(ip: IpAddr, command: &str) -> Result<String, String> {
 
 /// (server address, status) per server of a backend, from `show stat`.
 fn stat_rows(csv: &str, backend: &str) -> Vec<(String, String)> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines
-        .next()
+    stat::parse_stat_csv(csv)
         .unwrap_or_default()
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    let col = |n: &str| header.iter().position(|h| *h == n);
-    let (Some(px), Some(sv), Some(st), Some(addr)) =
-        (col("pxname"), col("svname"), col("status"), col("addr"))
-    else {
-        return Vec::new();
-    };
-    lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .filter(|f| {
-            f.get(px) == Some(&backend)
-                && !matches!(f.get(sv), Some(&"FRONTEND") | Some(&"BACKEND"))
+        .iter()
+        .filter(|r| {
+            stat::col(r, "pxname") == backend
+                && !matches!(stat::col(r, "svname"), "FRONTEND" | "BACKEND")
         })
-        .map(|f| {
-            let a = f.get(addr).copied().unwrap_or_default();
+        .map(|r| {
+            let a = stat::col(r, "addr");
             let ip = a.rsplit_once(':').map(|(ip, _)| ip).unwrap_or(a);
-            (
-                ip.to_string(),
-                f.get(st).copied().unwrap_or_default().to_string(),
-            )
+            (ip.to_string(), stat::col(r, "status").to_string())
         })
         .collect()
 }

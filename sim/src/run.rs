@@ -14,7 +14,7 @@ use tracing_subscriber::Layer;
 
 use crate::checker::{self, Analysis, ExpectationResult};
 use crate::cloud::driver;
-use crate::history::{Event, Phase};
+use crate::history::Event;
 use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
@@ -51,12 +51,11 @@ impl RunResult {
     }
 }
 
-/// The run at a glance (the checkers of a later issue go further).
+/// What the run itself established (the checkers' findings are in [`Analysis`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub seed: u64,
     pub duration_ms: u64,
-    pub operations: OpCounts,
     pub faults: Vec<FaultRecord>,
     /// Faults that never took effect: each makes the run fail.
     pub fault_problems: Vec<String>,
@@ -64,32 +63,6 @@ pub struct Summary {
     pub redundancy: Redundancy,
     /// Since when the lab has been fully redundant without a break (absent if it is not).
     pub redundant_at_ms: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct OpCounts {
-    pub invoked: u64,
-    pub ok: u64,
-    pub fail: u64,
-    pub unknown: u64,
-    /// Invoked but never completed (the run ended first).
-    pub incomplete: u64,
-}
-
-impl OpCounts {
-    pub fn of(history: &[Event]) -> OpCounts {
-        let mut c = OpCounts::default();
-        for e in history {
-            match e.phase {
-                Phase::Invoke => c.invoked += 1,
-                Phase::Ok => c.ok += 1,
-                Phase::Fail => c.fail += 1,
-                Phase::Unknown => c.unknown += 1,
-            }
-        }
-        c.incomplete = c.invoked - (c.ok + c.fail + c.unknown);
-        c
-    }
 }
 
 pub fn workload_config(scenario: &Scenario) -> WorkloadConfig {
@@ -201,7 +174,6 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let summary = Summary {
         seed,
         duration_ms: ended.as_millis() as u64,
-        operations: OpCounts::of(&history),
         faults: nemesis.records().to_vec(),
         fault_problems: nemesis.problems(),
         redundancy,

@@ -349,28 +349,22 @@ fn parse_servers_state(reply: &str, backend: &str) -> Option<Vec<ServerRow>> {
 
 /// Finds `backend/server` in `show stat`'s CSV by the header's column names. `None` when
 /// the reply is not that CSV; `Some(None)` when it has no such row.
+use super::stat;
+
 fn parse_stat(reply: &str, backend: &str, server: &str) -> Option<Option<StatRow>> {
-    let mut lines = reply.lines();
-    let header: Vec<&str> = lines.next()?.strip_prefix("# ")?.split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (px, sv, status) = (col("pxname")?, col("svname")?, col("status")?);
-    let (health, rise, fall) = (col("check_health")?, col("check_rise")?, col("check_fall")?);
-    for line in lines.filter(|l| !l.is_empty()) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.get(px) != Some(&backend) || f.get(sv) != Some(&server) {
-            continue;
-        }
-        let num = |i: usize| f.get(i).and_then(|v| v.parse::<u32>().ok());
-        let health = match (num(health), num(rise), num(fall)) {
-            (Some(h), Some(r), Some(f)) if r >= 1 && f >= 1 => Some((h, r, f)),
-            _ => None,
-        };
-        return Some(Some(StatRow {
-            status: f.get(status)?.to_string(),
-            health,
-        }));
-    }
-    Some(None)
+    let rows = stat::parse_stat_csv(reply)?;
+    let Some(row) = stat::find(&rows, backend, server) else {
+        return Some(None);
+    };
+    let num = |name: &str| stat::col(row, name).parse::<u32>().ok();
+    let health = match (num("check_health"), num("check_rise"), num("check_fall")) {
+        (Some(h), Some(r), Some(f)) if r >= 1 && f >= 1 => Some((h, r, f)),
+        _ => None,
+    };
+    Some(Some(StatRow {
+        status: stat::col(row, "status").to_string(),
+        health,
+    }))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The admin clients through which the controller acts on the world: redis servers
-//! ([`redis`]) and haproxy runtime APIs ([`haproxy`]). Both are generic over a
+//! ([`redis`]) and haproxy runtime APIs ([`haproxy`]; [`stat`] reads `show stat`). Both are generic over a
 //! [`Connector`](crate::effects::Connector), so the lab drives them over turmoil and
 //! `failoverd` over tokio.
 //!
@@ -9,6 +9,7 @@
 
 pub mod haproxy;
 pub mod redis;
+pub mod stat;
 
 use std::future::Future;
 use std::time::Duration;

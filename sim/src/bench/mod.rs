@@ -54,7 +54,7 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
         let t = Instant::now();
         let r = run(&scenario, 1);
         lab.push(t.elapsed().as_secs_f64() / minutes);
-        assert!(r.summary.operations.ok > 0, "the lab's workload ran");
+        assert!(r.analysis.requests.total.ok > 0, "the lab's workload ran");
     }
     let (b, l) = (median(&mut base.clone()), median(&mut lab.clone()));
     BenchResult {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use failover::resp::{render, Reply, RespConnection};
 
+use failover::admin::stat;
 use failover::runtime_api::runtime_command;
 
 use super::{Endpoint, Lab, Probe, ProbeFn, Setup, Transcript};
@@ -113,32 +114,19 @@ pub async fn api<L: Lab>(lab: &L, command: &str) -> String {
 
 /// A server's `status` and `check_status` from `show stat`.
 pub async fn server_status<L: Lab>(lab: &L, server: &str) -> (String, String) {
-    let csv = api(lab, "show stat").await;
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
-    let (Some(px), Some(sv), Some(st), Some(ck)) = (
-        col("pxname"),
-        col("svname"),
-        col("status"),
-        col("check_status"),
-    ) else {
+    let Some(rows) = stat::parse_stat_csv(&api(lab, "show stat").await) else {
         return ("no stats".into(), String::new());
     };
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.get(px) == Some(&"redis_9001") && f.get(sv) == Some(&server) {
-            let get = |i: usize| f.get(i).copied().unwrap_or_default().to_string();
-            // "* " marks a check under way: when we sample is timing, not behaviour.
-            return (get(st), get(ck).trim_start_matches("* ").to_string());
-        }
+    match stat::find(&rows, "redis_9001", server) {
+        // "* " marks a check under way: when we sample is timing, not behaviour.
+        Some(row) => (
+            stat::col(row, "status").to_string(),
+            stat::col(row, "check_status")
+                .trim_start_matches("* ")
+                .to_string(),
+        ),
+        None => ("no such server".into(), String::new()),
     }
-    ("no such server".into(), String::new())
 }
 
 /// Polls `show stat` every 100 ms until the server's status starts with `word`.
