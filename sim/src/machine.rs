@@ -118,6 +118,23 @@ struct Slot {
     incarnation: u64,
 }
 
+/// Creates the turmoil host of a machine, whose software is its supervisor (started afresh
+/// by turmoil on every restart of the host), and returns the handle that commands it.
+/// Call between steps.
+pub fn start_machine(sim: &mut turmoil::Sim<'_>, spec: MachineSpec) -> MachineControl {
+    let name = spec.name.clone();
+    let control = MachineControl::default();
+    let c = control.clone();
+    sim.host(name.as_str(), move || {
+        let (spec, control) = (spec.clone(), c.clone());
+        async move {
+            run_machine(spec, control).await;
+            Ok(())
+        }
+    });
+    control
+}
+
 /// The machine's software: starts every process, then obeys its control until crashed.
 pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
     let mut slots: BTreeMap<String, Slot> = BTreeMap::new();

@@ -20,7 +20,7 @@ use tracing_subscriber::Layer;
 /// The tracing target of events that belong in the trace.
 pub const TARGET: &str = "lab";
 /// The failover controller's events (`failover::shell::TARGET`) belong in it too.
-pub const CONTROLLER_TARGET: &str = "failover";
+pub const CONTROLLER_TARGET: &str = failover::shell::TARGET;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEvent {

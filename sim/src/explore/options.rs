@@ -55,35 +55,23 @@ pub fn default_base(duration: SimDuration) -> Scenario {
 /// `A..=B`, `A..B` or `N`: the seeds to explore (each at most 2^63-1, which a scenario file
 /// can pin).
 pub fn parse_seeds(text: &str) -> Result<RangeInclusive<u64>, String> {
-    let number = |t: &str| -> Result<u64, String> {
-        let n: u64 = t.trim().parse().map_err(|_| {
-            format!("invalid seed {t:?} in --seeds {text:?}; write A..=B, A..B or N")
-        })?;
-        if n > i64::MAX as u64 {
-            return Err(format!(
-                "seed {n} is above 2^63-1, the largest a scenario file can pin"
-            ));
-        }
-        Ok(n)
+    // The syntax is the sweep's; an exploration takes one contiguous range of it.
+    let seeds = crate::sweep::seeds::parse(text).map_err(|e| e.to_string())?;
+    let (first, last) = match (seeds.first(), seeds.last()) {
+        (Some(f), Some(l)) => (*f, *l),
+        _ => return Err(format!("--seeds {text:?} is empty")),
     };
-    let (a, b) = if let Some((a, b)) = text.split_once("..=") {
-        (number(a)?, number(b)?)
-    } else if let Some((a, b)) = text.split_once("..") {
-        let b = number(b)?;
-        if b == 0 {
-            return Err(format!("--seeds {text:?} is empty"));
-        }
-        (number(a)?, b - 1)
-    } else {
-        let n = number(text)?;
-        (n, n)
-    };
-    if a > b {
+    if last > i64::MAX as u64 {
         return Err(format!(
-            "--seeds {text:?} is empty (the first seed is after the last)"
+            "seed {last} is above 2^63-1, the largest a scenario file can pin"
         ));
     }
-    Ok(a..=b)
+    if (last - first + 1) as usize != seeds.len() {
+        return Err(format!(
+            "--seeds {text:?}: explore takes one range (A..=B, A..B or N), not a list with gaps"
+        ));
+    }
+    Ok(first..=last)
 }
 
 /// `key=value` bounds such as `max_failed_requests=0` or `redundancy_within=2m`, read

@@ -9,7 +9,7 @@ use turmoil::net::TcpStream;
 
 use super::{Endpoint, Lab, Probe, Setup, Transcript};
 use crate::haproxy::run_haproxy;
-use crate::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCommand};
+use crate::machine::{factory, start_machine, MachineControl, MachineSpec, ProcessCommand};
 use crate::redis::{run_redis, RedisConfig};
 
 pub struct SimLab {
@@ -117,15 +117,7 @@ pub fn run(probe: &Probe, seed: u64) -> Transcript {
     }
     let mut controls = BTreeMap::new();
     for (machine, spec) in specs {
-        let control = MachineControl::default();
-        controls.insert(machine, control.clone());
-        sim.host(machine, move || {
-            let (spec, control) = (spec.clone(), control.clone());
-            async move {
-                run_machine(spec, control).await;
-                Ok(())
-            }
-        });
+        controls.insert(machine, start_machine(&mut sim, spec));
     }
     let lab = SimLab {
         machines: controls.keys().copied().collect(),

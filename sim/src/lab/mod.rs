@@ -16,7 +16,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::cloud::SimCloud;
 use crate::haproxy::{presets, run_haproxy};
 use crate::history::History;
-use crate::machine::{factory, run_machine, MachineControl, MachineSpec};
+use crate::machine::{factory, start_machine, MachineControl, MachineSpec};
 use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
 use crate::workload::{run_workload, WorkloadConfig};
@@ -72,16 +72,8 @@ impl Lab<'_> {
     /// Call between steps.
     pub fn add_machine(&mut self, spec: MachineSpec) {
         let name = spec.name.clone();
-        let control = MachineControl::default();
         let processes = spec.processes.iter().map(|(p, _)| p.clone()).collect();
-        let c = control.clone();
-        self.sim.host(name.as_str(), move || {
-            let (spec, control) = (spec.clone(), c.clone());
-            async move {
-                run_machine(spec, control).await;
-                Ok(())
-            }
-        });
+        let control = start_machine(&mut self.sim, spec);
         let ip = self.sim.lookup(name.as_str());
         self.machines.insert(
             name,
