@@ -19,6 +19,7 @@ pub mod config;
 pub mod connector;
 pub mod controller;
 pub mod effects;
+pub mod event;
 pub mod layout;
 pub mod observation;
 pub mod plan;

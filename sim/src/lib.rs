@@ -1,4 +1,6 @@
 //! The lab: the seed's six machines simulated in turmoil, deterministic from one seed.
+//! Scenario files are read by the `scenario` crate; the history, trace, checkers and
+//! reports that judge a run are the `judge` crate, which knows no world.
 //!
 //! Layout:
 //! - [`machine`]: a simulated machine (a turmoil host) and the supervisor of its processes
@@ -10,9 +12,7 @@
 //!   the runtime API; presets for the seed's proxies.
 //! - [`lab`]: the seed lab's six machines and their processes, built in turmoil.
 //! - [`workload`]: the app's clients (the seed's `redis-test`, made exact): a paced mix of
-//!   operations through the local haproxy, each recorded in the [`history`].
-//! - [`history`]: every operation's invoke and completion (ok, fail, unknown), Jepsen style.
-//! - [`scenario`]: scenario files (TOML): duration, seed, workload, faults, expectations.
+//!   operations through the local haproxy, each recorded in the history (`judge::history`).
 //! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
 //! - [`signal`]: a deterministic watch (tokio's wakes its waiters in a random order).
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
@@ -21,9 +21,6 @@
 //!   terminations, and the hosts they create and crash.
 //! - [`reports`]: `reports/`, every scenario's reference reports and their index.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
-//! - [`checker`]: what a run's history, trace and final state say: lost writes, stale reads,
-//!   unavailability windows, split brain, recovery times, and the scenario's expectations.
-//! - [`report`]: the run's reports: versioned JSON, Markdown, an SVG timeline, one HTML page.
 //! - [`cli`]: the `failover-sim` subcommands (`src/main.rs` only parses arguments).
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`explore`]: swarm exploration: each seed draws its own faults and settings; failing
@@ -34,23 +31,19 @@
 //!   real redis-server and haproxy binaries on loopback, so the two can be compared.
 
 pub mod bench;
-pub mod checker;
 pub mod cli;
 pub mod cloud;
 pub mod explore;
 pub mod fidelity;
 pub mod haproxy;
-pub mod history;
 pub mod lab;
 pub mod machine;
 pub mod nemesis;
 pub mod net;
 pub mod redis;
 pub mod redundancy;
-pub mod report;
 pub mod reports;
 pub mod run;
-pub mod scenario;
 pub mod signal;
 pub mod sweep;
 pub mod trace;

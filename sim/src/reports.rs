@@ -5,9 +5,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::report::{self, ReportInput};
 use crate::run::{run, RunResult};
-use crate::scenario;
+use judge::report::{self, ReportInput};
 
 /// The files written per scenario, under `reports/<scenario>/`.
 pub const FILES: [&str; 4] = ["report.json", "report.md", "timeline.svg", "report.html"];

@@ -12,16 +12,16 @@ use serde::Serialize;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
-use crate::checker::{self, Analysis, ExpectationResult};
 use crate::cloud::driver;
-use crate::history::Event;
 use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
-use crate::scenario::Scenario;
 use crate::trace::{Trace, TraceEvent, TraceLayer, TARGET};
 use crate::workload::{read_back_from, written_keys, ReadBack};
 use crate::workload::{Mix, WorkloadConfig};
+use judge::checker::{self, Analysis, ExpectationResult};
+use judge::history::Event;
+use scenario::Scenario;
 
 /// Everything a run produced.
 pub struct RunResult {

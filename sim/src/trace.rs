@@ -7,10 +7,6 @@
 //! The same events also reach the ordinary log when `RUST_LOG` asks for them.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
-use serde::{Deserialize, Serialize};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -22,40 +18,7 @@ pub const TARGET: &str = "lab";
 /// The failover controller's events (`failover::shell::TARGET`) belong in it too.
 pub const CONTROLLER_TARGET: &str = failover::shell::TARGET;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TraceEvent {
-    pub at_ms: u64,
-    /// The machine the event happened on, or "nemesis" / "lab".
-    pub source: String,
-    /// What happened, in a few words ("server DOWN", "fault", "MASTER MODE enabled").
-    pub what: String,
-    /// The event's fields, `key=value` separated by spaces, in the order they were written.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub detail: String,
-}
-
-/// The trace of one run, shared between the layer (inside the simulation) and the runner.
-#[derive(Clone, Default)]
-pub struct Trace {
-    events: Arc<Mutex<Vec<TraceEvent>>>,
-    /// The runner's clock, for events emitted between steps (the nemesis), where turmoil
-    /// has no current host to ask.
-    now_ms: Arc<AtomicU64>,
-}
-
-impl Trace {
-    pub fn set_now(&self, at: std::time::Duration) {
-        self.now_ms.store(at.as_millis() as u64, Ordering::Relaxed);
-    }
-
-    pub fn record(&self, event: TraceEvent) {
-        self.events.lock().expect("trace lock").push(event);
-    }
-
-    pub fn events(&self) -> Vec<TraceEvent> {
-        self.events.lock().expect("trace lock").clone()
-    }
-}
+pub use judge::trace::{Trace, TraceEvent};
 
 /// Records [`TARGET`] events into a [`Trace`].
 pub struct TraceLayer {
@@ -87,7 +50,7 @@ where
             .unwrap_or_else(|| "lab".to_string());
         let at_ms = turmoil::sim_elapsed()
             .map(|d| d.as_millis() as u64)
-            .unwrap_or_else(|| self.trace.now_ms.load(Ordering::Relaxed));
+            .unwrap_or_else(|| self.trace.now_ms());
         // The simulated time is the event's own; a model's `at` field would repeat it.
         v.take("at");
         self.trace.record(TraceEvent {

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Command;
 
 use sim::run::{history_jsonl, run, trace_jsonl};
-use sim::scenario;
 
 /// Exercises every kind of fault the lab can apply without a controller.
 const MIXED: &str = r#"

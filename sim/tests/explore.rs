@@ -2,10 +2,10 @@
 //! shrinker minimizes against a synthetic oracle, and an exploration writes a found
 //! scenario that reproduces.
 
+use scenario::{self, Fault, FaultAction, Scenario, SimDuration};
 use sim::explore::options::{default_base, parse_expect, parse_seeds};
 use sim::explore::shrink::is_valid;
 use sim::explore::{explore, generate, shrink, ExploreOptions, GenOptions};
-use sim::scenario::{self, Fault, FaultAction, Scenario, SimDuration};
 
 fn gen_options(max_faults: usize) -> GenOptions {
     GenOptions {

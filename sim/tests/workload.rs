@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use sim::history::{Event, History, OpKind, Phase};
+use judge::history::{Event, History, OpKind, Phase};
 use sim::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCommand, ProcessCtx};
 use sim::redis::{run_redis, RedisConfig};
 use sim::workload::{read_back, run_workload, written_keys, ReadBack, WorkloadConfig};

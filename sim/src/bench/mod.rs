@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::run::run;
-use crate::scenario::Scenario;
+use scenario::Scenario;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {
@@ -37,8 +37,7 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
         duration.as_millis(),
         duration.as_millis()
     );
-    let scenario: Scenario =
-        crate::scenario::parse(&text, "bench").expect("the bench scenario is valid");
+    let scenario: Scenario = scenario::parse(&text, "bench").expect("the bench scenario is valid");
     let (mut base, mut lab) = (Vec::new(), Vec::new());
     for i in 0..repeats {
         progress(&format!("repeat {}/{repeats}: baseline", i + 1));

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::explore::{self, options, ExploreOptions};
-use crate::scenario::{self, SimDuration};
+use scenario::{self, SimDuration};
 
 /// The command line's values, as given.
 pub struct Args {

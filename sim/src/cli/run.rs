@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::report::ReportInput;
 use crate::run::{history_jsonl, run, trace_jsonl, RunResult};
-use crate::scenario;
+use judge::report::ReportInput;
 
 pub fn run_scenario(
     path: &Path,
@@ -48,7 +47,7 @@ pub fn run_scenario(
             out.join("summary.json"),
             serde_json::to_string_pretty(&result.summary).expect("summary serializes") + "\n",
         )?;
-        crate::report::write_all(&out, &report)
+        judge::report::write_all(&out, &report)
     });
     if let Err(e) = written {
         eprintln!(
@@ -60,7 +59,7 @@ pub fn run_scenario(
     let failures = result.failures();
     if json {
         let mut v: serde_json::Value =
-            serde_json::from_str(&crate::report::json::json(&report)).expect("the report is JSON");
+            serde_json::from_str(&judge::report::json::json(&report)).expect("the report is JSON");
         v["reproduce"] = reproduce.clone().into();
         v["out"] = out.display().to_string().into();
         v["failures"] = failures.clone().into();

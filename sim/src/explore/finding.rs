@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::verdict::{judge, FailedExpectation};
 use crate::run::run;
-use crate::scenario::{self, Scenario};
+use scenario::{self, Scenario};
 
 /// `<expectation>-<fault kinds>`, e.g. `max-lost-writes-kill-restart`: what failed and
 /// what did it, readable in a directory listing.

@@ -27,7 +27,7 @@
 use std::collections::BTreeSet;
 
 use super::draw::Draw;
-use crate::scenario::{processes_of, Fault, FaultAction, Scenario, SimDuration, SEED_MACHINES};
+use scenario::{processes_of, Fault, FaultAction, Scenario, SimDuration, SEED_MACHINES};
 
 /// What the generator may draw, and what it keeps.
 #[derive(Clone, Debug)]

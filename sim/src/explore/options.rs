@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use crate::scenario::{Expect, Scenario, SimDuration};
+use scenario::{Expect, Scenario, SimDuration};
 
 /// The default "the seed lab must recover" expectations when neither `--base` nor
 /// `--expect` gives any: full redundancy back within 2 minutes of the last fault (or heal),

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 
 use super::simplify;
-use crate::scenario::{self, Scenario};
+use scenario::{self, Scenario};
 
 /// What shrinking achieved.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@
 //! "Simpler" means easier for a person to read and reason about: earlier, shorter, milder,
 //! fewer machines, round numbers.
 
-use crate::scenario::{Fault, FaultAction, SimDuration};
+use scenario::{Fault, FaultAction, SimDuration};
 
 /// The shortest heal, pause or extra boot time the shrinker tries.
 const SHORTEST: SimDuration = SimDuration::from_secs(1);

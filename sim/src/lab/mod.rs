@@ -15,7 +15,6 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
 use crate::haproxy::{presets, run_haproxy};
-use crate::history::History;
 use crate::machine::{factory, start_machine, MachineControl, MachineSpec};
 use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
@@ -24,11 +23,12 @@ use failover::config::{ControllerConfig, Deployment};
 use failover::layout::{Layout, MachineInfo, MachineRole};
 use failover::shell::Shell;
 use failover::store::MemoryStore;
+use judge::history::History;
 
 use network::{Network, Reason};
 
 /// The seed's machines, in the order they are created (which fixes their addresses).
-pub const MACHINES: [&str; 6] = ["redis1", "redis2", "haproxy1", "haproxy2", "app", "monit"];
+pub const MACHINES: [&str; 6] = scenario::SEED_MACHINES;
 pub const REDIS_PORTS: [u16; 2] = [9001, 9002];
 
 /// What shapes the lab, beyond the seed lab's fixed layout.

@@ -12,24 +12,12 @@ use std::time::Duration;
 
 use crate::lab::Lab;
 use crate::machine::ProcessCommand;
-use crate::scenario::{Fault, FaultAction};
 use crate::trace::TARGET;
+use scenario::{Fault, FaultAction};
 
 use crate::lab::network::Reason;
 
-/// Where one fault stands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FaultRecord {
-    pub index: usize,
-    pub kind: String,
-    pub at_ms: u64,
-    /// When it took effect, once it has.
-    pub took_effect_ms: Option<u64>,
-    pub healed_ms: Option<u64>,
-    /// Why it has not taken effect, when that is known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-}
+pub use judge::fault_record::FaultRecord;
 
 enum Step {
     Apply(usize),
@@ -275,7 +263,7 @@ impl Nemesis {
                     "fault {} ({}) scheduled at {} never took effect: {why}",
                     r.index,
                     r.kind,
-                    crate::scenario::SimDuration::from_millis(r.at_ms)
+                    scenario::SimDuration::from_millis(r.at_ms)
                 )
             })
             .collect()

@@ -25,7 +25,7 @@ pub struct ChildReport {
 /// whenever the report was printed (the failures are in it), 2 when the scenario does not
 /// load; a panic exits 101, as Rust's runtime does.
 pub fn serve(path: &Path, seed: u64) -> ExitCode {
-    let scenario = match crate::scenario::load(path) {
+    let scenario = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

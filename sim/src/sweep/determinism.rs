@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use crate::run::{history_jsonl, run, trace_jsonl};
-use crate::scenario::Scenario;
+use scenario::Scenario;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stream {

@@ -80,7 +80,7 @@ pub fn check_scenarios(scenarios: &[String]) -> Result<(), String> {
         return Err("give at least one scenario file".into());
     }
     for s in scenarios {
-        crate::scenario::load(std::path::Path::new(s)).map_err(|e| e.to_string())?;
+        scenario::load(std::path::Path::new(s)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -12,8 +12,8 @@ use turmoil::net::TcpStream;
 
 use super::config::WorkloadConfig;
 use super::op::{draw_kind, interpret, Op, Outcome};
-use crate::history::{Event, History, OpKind, Phase};
 use crate::machine::{derive_seed, ProcessCtx};
+use judge::history::{Event, History, OpKind, Phase};
 
 type Connection = RespConnection<TcpStream>;
 

@@ -1,6 +1,6 @@
 //! The workload: the seed's `redis-test` script made exact. Clients on the app machine send
 //! a paced mix of writes, reads, counter increments and list pushes through the local
-//! haproxy, and record every operation in the [`History`](crate::history::History).
+//! haproxy, and record every operation in the [`History`](judge::history::History).
 //!
 //! Layout:
 //! - `config`: [`WorkloadConfig`] and the operation [`Mix`];
@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 pub use config::{Mix, WorkloadConfig};
 pub use read_back::{read_back, read_back_from, written_keys, ReadBack};
 
-use crate::history::History;
 use crate::machine::ProcessCtx;
+use judge::history::History;
 
 /// Runs every client of the workload against `target` (the app's haproxy: 127.0.0.1 on the
 /// app machine) until `config.stop`; returns when the last in-flight operation is done.

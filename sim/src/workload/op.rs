@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use redis_protocol::resp2::types::OwnedFrame;
 
 use super::config::Mix;
-use crate::history::OpKind;
+use judge::history::OpKind;
 
 /// An operation about to be invoked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The final read-back: after the run, what each port's data looks like, for the checkers
-//! that look for lost writes.
+//! The final read-back over turmoil's network: after the run, what each port's data looks
+//! like ([`ReadBack`], judged by the checkers that look for lost writes).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -7,35 +7,9 @@ use std::time::Duration;
 
 use failover::resp::{render, RespConnection};
 use redis_protocol::resp2::types::OwnedFrame;
-use serde::Serialize;
 use turmoil::net::TcpStream;
 
-use crate::history::{History, OpKind, Phase};
-
-/// What one port held at the end. Each entry is the value found or why it could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReadBack {
-    pub port: u16,
-    /// `GET` of every key asked for; `Ok(None)` when the key does not exist.
-    pub keys: BTreeMap<String, Result<Option<String>, String>>,
-    /// `GET counter:<port>`.
-    pub counter: Result<Option<i64>, String>,
-    /// `LRANGE list:<port> 0 -1`.
-    pub list: Result<Vec<String>, String>,
-}
-
-/// The keys of every write invoked through `port`, sorted: what [`read_back`] should read.
-pub fn written_keys(history: &History, port: u16) -> Vec<String> {
-    let mut keys: Vec<String> = history
-        .borrow()
-        .iter()
-        .filter(|e| e.phase == Phase::Invoke && e.f == OpKind::Write && e.port == port)
-        .map(|e| e.key.clone())
-        .collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
+pub use judge::read_back::{written_keys, ReadBack};
 
 /// Reads every key, the counter and the list through `target:port`, one command at a time,
 /// each within `timeout`; a failed command is recorded and the next one reconnects.

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::operations::{Operation, Outcome};
 use crate::history::OpKind;
-use crate::workload::read_back::ReadBack;
+use crate::read_back::ReadBack;
 
 /// How many are listed one by one; the total counts them all.
 pub const LIST_CAP: usize = 20;

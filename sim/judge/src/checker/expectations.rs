@@ -10,8 +10,8 @@
 use serde::Serialize;
 
 use super::Analysis;
-use crate::report::format::secs;
-use crate::scenario::Expect;
+use crate::format::secs;
+use scenario::Expect;
 
 /// One bound and what the run did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,7 +68,7 @@ pub fn check(analysis: &Analysis, expect: &Expect) -> Vec<ExpectationResult> {
             out.push(result(name, what, secs(limit), actual, passed));
         }
     };
-    let ms = |d: Option<crate::scenario::SimDuration>| d.map(|d| d.as_millis());
+    let ms = |d: Option<scenario::SimDuration>| d.map(|d| d.as_millis());
     time(
         "max_unavailability",
         "longest unavailability",

@@ -31,10 +31,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::fault_record::FaultRecord;
 use crate::history::Event;
-use crate::nemesis::FaultRecord;
+use crate::read_back::ReadBack;
 use crate::trace::TraceEvent;
-use crate::workload::read_back::ReadBack;
 
 pub use appeared::{Appeared, AppearedWrite};
 pub use expectations::{check as expectations, ExpectationResult};

@@ -6,15 +6,15 @@
 //! internally tagged enums buffer the table, which loses the field path and position of
 //! errors inside it, and could only say "unknown field" where a person needs "`machine`
 //! does not apply to a partition fault". Writing goes the same way back, so what
-//! [`super::to_toml`] writes is what [`super::parse`] reads.
+//! [`crate::to_toml`] writes is what [`crate::parse`] reads.
 
 use serde::{Deserialize, Serialize};
 
-use super::duration::SimDuration;
-use super::error::Problem;
-use super::fault::{Fault, FaultAction, FAULT_KINDS};
-use super::location::FieldPath;
-use super::schema::{Expect, FailoverSettings, Scenario, Topology, Workload};
+use crate::duration::SimDuration;
+use crate::error::Problem;
+use crate::fault::{Fault, FaultAction, FAULT_KINDS};
+use crate::location::FieldPath;
+use crate::schema::{Expect, FailoverSettings, Scenario, Topology, Workload};
 
 /// The top level of a scenario file.
 #[derive(Debug, Serialize, Deserialize)]

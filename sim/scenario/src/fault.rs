@@ -1,9 +1,9 @@
 //! A fault: one thing the nemesis does to the lab at one simulated time.
 //!
 //! In a file each fault is a `[[faults]]` table with `at`, `kind` and the fields of that
-//! kind; [`super::file`] turns those tables into these values and back.
+//! kind; [`crate::file`] turns those tables into these values and back.
 
-use super::duration::SimDuration;
+use crate::duration::SimDuration;
 
 /// One scheduled fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,7 +15,7 @@ pub struct Fault {
     pub action: FaultAction,
 }
 
-/// What a fault does. Machine names are the seed's (see [`super::SEED_MACHINES`]); a
+/// What a fault does. Machine names are the seed's (see [`crate::SEED_MACHINES`]); a
 /// fault that heals (`heal_after`, `for`) must heal before the end of the run, and without
 /// it the fault lasts until the end.
 #[derive(Clone, Debug, PartialEq)]

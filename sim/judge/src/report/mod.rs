@@ -5,12 +5,12 @@
 //! - [`svg`]: `timeline.svg`, requests per second with faults and role changes;
 //! - [`html`]: `report.html`, the Markdown's content and the SVG in one page;
 //! - [`document`]: the small document model Markdown and HTML share;
-//! - [`mod@format`]: fixed-decimal time formatting.
+//! - fixed-decimal times come from [`crate::format`].
 //!
 //! Every renderer is a pure function of [`ReportInput`]; only [`write_all`] touches files.
 
 pub mod document;
-pub mod format;
+
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -20,7 +20,7 @@ use std::io;
 use std::path::Path;
 
 use crate::checker::{Analysis, ExpectationResult};
-use crate::nemesis::FaultRecord;
+use crate::fault_record::FaultRecord;
 
 /// What a report is made of.
 #[derive(Debug, Clone, Copy)]

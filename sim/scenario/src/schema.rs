@@ -3,12 +3,12 @@
 //!
 //! The tables here (`[topology]`, `[workload]`, `[expect]`, `[failover]`) are read straight
 //! from TOML; the top level and the `[[faults]]` go through the file form in
-//! [`super::file`] so that each fault kind gets its own checks and messages.
+//! [`crate::file`] so that each fault kind gets its own checks and messages.
 
 use serde::{Deserialize, Serialize};
 
-use super::duration::SimDuration;
-use super::fault::Fault;
+use crate::duration::SimDuration;
+use crate::fault::Fault;
 
 /// One scenario: how long the lab runs, under which seed, with which load and faults.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +32,7 @@ pub struct Scenario {
 }
 
 /// `[topology]`: the seed lab's network. Kept to two knobs; the machines are always the
-/// seed's six (see [`super::SEED_MACHINES`]).
+/// seed's six (see [`crate::SEED_MACHINES`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Topology {
@@ -95,7 +95,7 @@ impl Default for Workload {
         Workload {
             clients: 4,
             rate: 100,
-            ports: super::lab::WORKLOAD_PORTS.to_vec(),
+            ports: crate::lab::WORKLOAD_PORTS.to_vec(),
             timeout: SimDuration::from_secs(1),
             start: SimDuration::from_secs(10),
             stop: None,

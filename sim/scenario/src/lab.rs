@@ -4,7 +4,7 @@
 //! exist when the file is read, so a scenario's faults can only name these.
 
 /// The seed lab's machines, in the order error messages list them.
-pub const SEED_MACHINES: [&str; 6] = crate::lab::MACHINES;
+pub const SEED_MACHINES: [&str; 6] = ["redis1", "redis2", "haproxy1", "haproxy2", "app", "monit"];
 
 /// The processes of a seed machine that faults can kill, restart or pause (as named in
 /// `lab::machine_spec`); empty for an unknown name.

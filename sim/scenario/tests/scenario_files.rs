@@ -1,7 +1,7 @@
 //! Scenario files: a full file with every fault kind, defaults, the round trip through
 //! `to_toml`, and the exact `file:line:col: field: message` of each class of error.
 
-use sim::scenario::{
+use scenario::{
     load, parse, to_toml, FaultAction, Mix, Scenario, SimDuration, Topology, Workload, FAULT_KINDS,
     SEED_MACHINES,
 };

@@ -2,9 +2,9 @@
 //! [`Block`]s that render to Markdown here and to HTML in [`super::html`].
 
 use super::document::{to_markdown, Block};
-use super::format::{opt_secs, secs};
 use super::ReportInput;
 use crate::checker::RequestCounts;
+use crate::format::{opt_secs, secs};
 
 /// The report as Markdown.
 pub fn markdown(input: &ReportInput) -> String {

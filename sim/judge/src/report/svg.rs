@@ -252,7 +252,7 @@ fn marker(s: &mut String, m: &Marker, mx: f64, lane_y: f64) {
 }
 
 fn secs(ms: u64) -> String {
-    super::format::secs(ms)
+    crate::format::secs(ms)
 }
 
 /// 1, 2 or 5 times a power of ten, at least `n`: round numbers for the y axis.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::location::FieldPath;
+use crate::location::FieldPath;
 
 /// A line and column in a scenario file, both counted from 1 (columns in characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct Location {
 /// Why a scenario file could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
-    /// The file's path (or whatever name [`super::parse`] was given).
+    /// The file's path (or whatever name [`crate::parse`] was given).
     pub origin: String,
     /// Where in the file; `None` when the file could not be read at all.
     pub location: Option<Location>,

@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use super::operations::{by_completion, Operation, Outcome};
-use crate::nemesis::FaultRecord;
+use crate::fault_record::FaultRecord;
 use crate::trace::TraceEvent;
 
 /// Recovery times of one fault; every time is in milliseconds after it took effect, and

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use sim::checker::{self, analyze, Analysis, Input};
-use sim::history::{Event, OpKind, Phase};
-use sim::nemesis::FaultRecord;
-use sim::report::{self, ReportInput};
-use sim::scenario::{Expect, SimDuration};
-use sim::trace::TraceEvent;
-use sim::workload::read_back::ReadBack;
+use judge::checker::{self, analyze, Analysis, Input};
+use judge::fault_record::FaultRecord;
+use judge::history::{Event, OpKind, Phase};
+use judge::read_back::ReadBack;
+use judge::report::{self, ReportInput};
+use judge::trace::TraceEvent;
+use scenario::{Expect, SimDuration};
 
 // ---- builders -------------------------------------------------------------------------
 

@@ -7,12 +7,12 @@
 
 use std::collections::BTreeSet;
 
-use super::duration::SimDuration;
-use super::error::Problem;
-use super::fault::{Fault, FaultAction};
-use super::lab::{is_seed_machine, processes_of, SEED_MACHINES, WORKLOAD_PORTS};
-use super::location::FieldPath;
-use super::schema::{Scenario, Workload};
+use crate::duration::SimDuration;
+use crate::error::Problem;
+use crate::fault::{Fault, FaultAction};
+use crate::lab::{is_seed_machine, processes_of, SEED_MACHINES, WORKLOAD_PORTS};
+use crate::location::FieldPath;
+use crate::schema::{Scenario, Workload};
 
 type Check = Result<(), Problem>;
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::ReportInput;
 use crate::checker::{Analysis, ExpectationResult};
-use crate::nemesis::FaultRecord;
+use crate::fault_record::FaultRecord;
 
 /// The version of the JSON report's schema.
 pub const SCHEMA_VERSION: u32 = 1;
