@@ -20,6 +20,7 @@ pub mod runtime_api;
 pub mod state;
 pub mod stats;
 
+use crate::trace::{record, Event};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -36,7 +37,7 @@ use crate::machine::ProcessCtx;
 pub async fn run_haproxy(config: HaproxyConfig, ctx: ProcessCtx) {
     let resolve = |host: &str| turmoil::lookup(host);
     let state = Rc::new(RefCell::new(state::State::new(config.clone(), &resolve)));
-    tracing::info!(target: crate::trace::TARGET, at = ?state::now(), proxy = %config.name, "haproxy started");
+    record(&config.name, Event::HaproxyStarted);
     let mut tasks = JoinSet::new();
     for f in &config.frontends {
         tasks.spawn_local(proxy::frontend_loop(

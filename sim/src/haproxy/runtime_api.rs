@@ -3,6 +3,7 @@
 //! where observed (see `real-behaviour.md`); bad input never panics, it gets haproxy's own
 //! error text.
 
+use crate::trace::{record, Event};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -83,7 +84,15 @@ async fn serve(state: &Shared, mut stream: TcpStream, ctx: &ProcessCtx) -> Optio
     if command.trim_start().starts_with("show") {
         tracing::debug!(at = ?now(), %command, "runtime API");
     } else {
-        tracing::info!(target: crate::trace::TARGET, proxy = %state.borrow().config.name, %command, reply = %reply.trim_end(), "runtime API");
+        let proxy = state.borrow().config.name.clone();
+        let reply = reply.trim_end().to_string();
+        record(
+            &proxy,
+            Event::RuntimeApi {
+                command: command.clone(),
+                reply,
+            },
+        );
     }
     let _ = stream.write_all(reply.as_bytes()).await;
     match effect {

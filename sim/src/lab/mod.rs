@@ -9,8 +9,10 @@
 
 pub mod network;
 
+use crate::trace::{record, Event};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
@@ -207,9 +209,23 @@ pub fn machine_spec(
                     factory(move |_ctx| {
                         let s = setup.clone();
                         async move {
-                            match Shell::new(s.config, s.deployment, TurmoilConnector, s.cloud, s.store) {
-                                Ok(shell) => shell.run().await,
-                                Err(e) => tracing::error!(target: crate::trace::TARGET, source = "monit", error = %e, "the controller cannot start"),
+                            match Shell::new(
+                                s.config,
+                                s.deployment,
+                                TurmoilConnector,
+                                s.cloud,
+                                s.store,
+                            ) {
+                                Ok(shell) => {
+                                    let recorder = Rc::new(|e| record("controller", e));
+                                    shell.with_recorder(recorder).run().await
+                                }
+                                Err(e) => record(
+                                    "monit",
+                                    Event::ControllerCannotStart {
+                                        error: e.to_string(),
+                                    },
+                                ),
                             }
                         }
                     }),

@@ -1,5 +1,6 @@
 //! The redis-server process: accepts connections and runs each client's commands.
 
+use crate::trace::{record, Event};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
             return;
         }
     };
-    tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port, "redis ready to accept connections");
+    record(&ctx.machine, Event::RedisReady { port });
     let mut tasks = JoinSet::new();
     tasks.spawn_local(replication::replica_link_task(server.clone(), ctx.clone()));
     tasks.spawn_local(replication::cron(server.clone(), ctx.clone()));
