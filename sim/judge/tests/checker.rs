@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use failover::plan::PlanKind;
+use failover_core::plan::PlanKind;
 use judge::checker::{self, analyze, Analysis, Input};
 use judge::fault_record::FaultRecord;
 use judge::history::{Entry, OpKind, Phase};
