@@ -8,7 +8,6 @@
 //! The supervisor is driven through a [`MachineControl`], shared between the code that builds
 //! the lab (outside the simulation, between steps) and the host's software (inside).
 
-use crate::trace::{record, Event};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -18,6 +17,7 @@ use std::rc::Rc;
 use tokio::sync::Notify;
 
 use crate::signal::Signal;
+use crate::trace::{record, Event};
 use tokio::task::JoinSet;
 
 /// What a process is handed when it starts.

@@ -10,7 +10,7 @@ use failover::config::ControllerConfig;
 
 use serde::Serialize;
 
-use crate::cloud::driver;
+use crate::lab::cloud_driver as driver;
 use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};

@@ -17,8 +17,16 @@ use rand_chacha::ChaCha8Rng;
 
 use super::timing;
 use crate::machine::derive_seed;
-use crate::nemesis::CloudFaults;
 use crate::trace::{record, Event};
+
+/// Cloud faults armed for the next launches (the nemesis arms them; a launch consumes them).
+#[derive(Debug, Default, Clone)]
+pub struct CloudFaults {
+    /// (fault index) per failing launch still to come.
+    pub failing_launches: Vec<usize>,
+    /// (fault index, extra boot time) per slow boot still to come.
+    pub slow_boots: Vec<(usize, Duration)>,
+}
 
 /// Where an instance's turmoil host stands. The host exists only between `Up` and
 /// `Killed`; the cloud's view (pending, running, ...) is computed from times instead.
@@ -78,13 +86,13 @@ impl Instance {
 /// What the driver must do to the simulated world, from [`CloudState::due`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloudEvent {
-    /// Create the host `name` running `role`'s image (see [`super::boot::add_machine`]).
+    /// Create the host `name` running `role`'s image (see `lab::boot::add_machine`).
     Boot {
         name: String,
         role: MachineRole,
         instance_id: String,
     },
-    /// Silence and crash the host `name` (see [`crate::lab::Lab::kill_machine`]).
+    /// Silence and crash the host `name` (the lab's `kill_machine`).
     Terminate { name: String, instance_id: String },
     /// A launch consumed cloud fault `fault_index` at `at` (tell the nemesis).
     FaultTookEffect { fault_index: usize, at: Duration },

@@ -20,7 +20,6 @@ pub mod runtime_api;
 pub mod state;
 pub mod stats;
 
-use crate::trace::{record, Event};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -31,6 +30,7 @@ pub use config::{Backend, Frontend, HaproxyConfig, Server, TcpCheckRule};
 pub use state::CheckStatus;
 
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// Runs one haproxy process until it is killed. Host names are resolved once, at start,
 /// as haproxy does.

@@ -3,7 +3,6 @@
 //! where observed (see `real-behaviour.md`); bad input never panics, it gets haproxy's own
 //! error text.
 
-use crate::trace::{record, Event};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use super::config::Server;
 use super::state::{now, Shared, State};
 use super::stats;
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// The reply to a command haproxy does not know. Real haproxy lists the commands closest
 /// to what was typed; the model always lists the ones haproxy 2.6.12 offered for `foo bar`.

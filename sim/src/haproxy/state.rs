@@ -6,7 +6,6 @@
 //! exactly `rise`, so one failed check takes it DOWN at once; once fully up it takes `fall`
 //! failures. Hosts are single-threaded, so the state lives in an `Rc<RefCell<_>>`.
 
-use crate::trace::{record, Event, ServerStatus};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -16,6 +15,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::config::{HaproxyConfig, Server, TcpCheckRule};
+
+use crate::trace::{record, Event, ServerStatus};
 
 pub(crate) type Shared = Rc<RefCell<State>>;
 

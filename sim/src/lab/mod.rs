@@ -7,9 +7,10 @@
 //! monit (the failover controller, `failover::shell::Shell`, with the simulated EC2)
 //! ```
 
+pub mod boot;
+pub mod cloud_driver;
 pub mod network;
 
-use crate::trace::{record, Event};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
@@ -20,6 +21,7 @@ use crate::haproxy::{presets, run_haproxy};
 use crate::machine::{factory, start_machine, MachineControl, MachineSpec};
 use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
+use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
 use failover::config::{ControllerConfig, Deployment};
 use failover::layout::{Layout, MachineInfo, MachineRole};

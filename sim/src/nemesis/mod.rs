@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::cloud::CloudFaults;
 use crate::lab::Lab;
 use crate::machine::ProcessCommand;
 use crate::trace::{record, Event};
@@ -22,15 +23,6 @@ pub use judge::fault_record::FaultRecord;
 enum Step {
     Apply(usize),
     Heal(usize),
-}
-
-/// Cloud faults armed for the next launches (consumed by the simulated EC2 later).
-#[derive(Debug, Default, Clone)]
-pub struct CloudFaults {
-    /// (fault index) per failing launch still to come.
-    pub failing_launches: Vec<usize>,
-    /// (fault index, extra boot time) per slow boot still to come.
-    pub slow_boots: Vec<(usize, Duration)>,
 }
 
 pub struct Nemesis {

@@ -4,13 +4,14 @@
 //! becoming a replica link, closing after QUIT) is returned as an [`Outcome`] for the
 //! connection loop to carry out.
 
-use crate::trace::{record, Event};
 use redis_protocol::resp2::types::OwnedFrame;
 use tokio::time::Instant;
 
 use super::info;
 use super::keyspace::{frame_list, parse_i64};
 use super::state::{LinkState, MasterLink, Server};
+
+use crate::trace::{record, Event};
 
 pub enum Outcome {
     Reply(OwnedFrame),

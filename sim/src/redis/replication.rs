@@ -10,7 +10,6 @@
 //! demoted master to resync partially), applies the stream, acks once a second, and retries
 //! about once a second after losing the link. It never promotes itself.
 
-use crate::trace::{record, Event};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,6 +22,7 @@ use super::protocol::{encode_args, CommandReader, Incoming};
 use super::server::transfer_time;
 use super::state::{LinkState, ReplicaEntry, Shared};
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 fn args(parts: &[&str]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.as_bytes().to_vec()).collect()

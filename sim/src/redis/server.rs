@@ -1,6 +1,5 @@
 //! The redis-server process: accepts connections and runs each client's commands.
 
-use crate::trace::{record, Event};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use super::protocol::{CommandReader, Incoming};
 use super::replication;
 use super::state::{ClientEntry, Server, Shared};
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// Runs one redis-server process until it is killed.
 pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
