@@ -10,6 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_failover-sim");
 
 const TINY: &str = r#"
 description = "tiny: redis1's replica process on 9002 is killed and restarted"
+status = "must-pass"
 duration = "20s"
 seed = 1
 
