@@ -44,6 +44,7 @@ pub fn generate(path: &Path) -> Result<Generated, String> {
     let input = ReportInput {
         scenario: &stem,
         description: &s.description,
+        status: &s.status,
         seed: s.seed,
         analysis: &result.analysis,
         faults: &result.summary.faults,
@@ -106,9 +107,11 @@ pub fn index(all: &[Generated]) -> String {
         "# Reference reports\n\n\
          Every scenario in `scenarios/` at its pinned seed. Regenerate with\n\
          `cargo run --release -p sim --bin failover-sim -- reports`; the test\n\
-         `reports_are_current` fails when a report here no longer matches the code.\n\n\
-         | scenario | lost writes | failed requests | longest unavailability | time to full redundancy | expectations |\n\
-         | --- | --- | --- | --- | --- | --- |\n",
+         `reports_are_current` fails when a report here no longer matches the code, and\n\
+         `every_scenario_keeps_its_status` when a must-pass scenario fails or a known\n\
+         weakness passes.\n\n\
+         | scenario | status | lost writes | failed requests | longest unavailability | time to full redundancy | expectations |\n\
+         | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for g in all {
         let f = Figures::of(&g.result);
@@ -120,8 +123,9 @@ pub fn index(all: &[Generated]) -> String {
         };
         let _ = writeln!(
             out,
-            "| [{0}]({0}/report.md) | {1} | {2} | {3} | {4} | {5} |",
+            "| [{0}]({0}/report.md) | {1} | {2} | {3} | {4} | {5} | {6} |",
             g.stem,
+            g.status.name(),
             f.lost_writes,
             f.failed + f.unknown,
             secs(f.longest_unavailability_ms),

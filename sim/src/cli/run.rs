@@ -35,6 +35,7 @@ pub fn run_scenario(
     let report = ReportInput {
         scenario: &stem,
         description: &scenario.description,
+        status: &scenario.status,
         seed,
         analysis: &result.analysis,
         faults: &result.summary.faults,
