@@ -36,6 +36,12 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Whether the run passed: every fault took effect and every expectation was met. The one
+    /// decision behind `failover-sim run`'s exit code and the check of scenarios' status.
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+
     /// Why the run failed: faults that never took effect, expectations not met.
     pub fn failures(&self) -> Vec<String> {
         let mut out = self.summary.fault_problems.clone();

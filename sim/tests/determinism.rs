@@ -9,6 +9,7 @@ use sim::run::{history_jsonl, run, trace_jsonl};
 /// Exercises every kind of fault the lab can apply without a controller.
 const MIXED: &str = r#"
 description = "a bit of everything"
+status = "must-pass"
 duration = "50s"
 seed = 5
 

@@ -11,7 +11,7 @@ use judge::history::{Entry, OpKind, Phase};
 use judge::read_back::ReadBack;
 use judge::report::{self, ReportInput};
 use judge::trace::{Event, ServerStatus, TraceEvent};
-use scenario::{Expect, SimDuration};
+use scenario::{Expect, SimDuration, Status};
 
 // ---- builders -------------------------------------------------------------------------
 
@@ -681,6 +681,7 @@ fn empty_and_odd_inputs_give_an_answer() {
     let input = ReportInput {
         scenario: "odd",
         description: "",
+        status: &Status::MustPass,
         seed: 0,
         analysis: &a,
         faults: &[],
@@ -706,6 +707,7 @@ fn empty_and_odd_inputs_give_an_answer() {
     let input = ReportInput {
         scenario: "late",
         description: "",
+        status: &Status::MustPass,
         seed: 0,
         analysis: &a,
         faults: &[],
@@ -830,6 +832,9 @@ fn with_input<T>(f: impl FnOnce(&ReportInput) -> T) -> T {
     f(&ReportInput {
         scenario: "synthetic-crash",
         description: "redis1 crashes at 10s; redis2 takes over",
+        status: &Status::KnownWeakness {
+            reason: "nothing waits for redis2 to have the writes".into(),
+        },
         seed: 7,
         analysis: &a,
         faults: &faults,
@@ -851,6 +856,34 @@ fn the_synthetic_run_finds_what_was_planted() {
 #[test]
 fn markdown_report_snapshot() {
     insta::assert_snapshot!(with_input(report::markdown::markdown));
+}
+
+#[test]
+fn the_markdown_says_whether_a_failure_is_a_regression() {
+    let (a, faults, e) = synthetic();
+    let markdown = |status: &Status| {
+        report::markdown::markdown(&ReportInput {
+            scenario: "synthetic-crash",
+            description: "",
+            status,
+            seed: 7,
+            analysis: &a,
+            faults: &faults,
+            expectations: &e,
+        })
+    };
+    let must_pass = markdown(&Status::MustPass);
+    assert!(
+        must_pass.contains("\n\nStatus: must pass (a failure is a regression).\n\n"),
+        "{must_pass}"
+    );
+    let weak = markdown(&Status::KnownWeakness {
+        reason: "no quorum".into(),
+    });
+    assert!(
+        weak.contains("Status: known weakness (expected to fail until fixed): no quorum\n"),
+        "{weak}"
+    );
 }
 
 #[test]
@@ -935,6 +968,7 @@ fn the_svg_is_balanced_and_shades_each_fault() {
     let input = ReportInput {
         scenario: "two <faults>",
         description: "",
+        status: &Status::MustPass,
         seed: 1,
         analysis: &a,
         faults: &faults,

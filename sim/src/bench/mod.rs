@@ -33,7 +33,7 @@ fn median(v: &mut [f64]) -> f64 {
 pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str)) -> BenchResult {
     let duration = Duration::from_secs_f64(minutes * 60.0);
     let text = format!(
-        "description = \"benchmark: the seed lab, no faults, 100 requests/s\"\nduration = \"{}ms\"\nseed = 1\n[workload]\nstart = \"0s\"\nstop = \"{}ms\"\n",
+        "description = \"benchmark: the seed lab, no faults, 100 requests/s\"\nstatus = \"must-pass\"\nduration = \"{}ms\"\nseed = 1\n[workload]\nstart = \"0s\"\nstop = \"{}ms\"\n",
         duration.as_millis(),
         duration.as_millis()
     );
