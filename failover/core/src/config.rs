@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConfigError;
 use crate::layout::{Layout, MachineInfo};
 use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS};
 
@@ -83,15 +84,24 @@ impl ControllerConfig {
     /// Checks the settings and the plans: each plan holds each of its role's steps once,
     /// in an order that keeps the controller's promises (never a second master, never a
     /// server registered before it was seen healthy).
-    pub fn validate(&self) -> Result<(), String> {
-        if self.fail_count == 0 || self.interval_ms == 0 {
-            return Err("interval_ms and fail_count must be at least 1".into());
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        // A zero wait would have the controller ask to be woken at the time it already is,
+        // over and over, and a simulated clock would never move on.
+        let positive = [
+            ("interval_ms", self.interval_ms),
+            ("fail_count", u64::from(self.fail_count)),
+            ("retry_min_ms", self.retry_min_ms),
+        ];
+        if let Some((setting, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Zero {
+                setting: setting.to_string(),
+            });
         }
         if self.poll_timeout_ms >= self.interval_ms {
-            return Err(format!(
-                "poll_timeout_ms ({}) must be below interval_ms ({}) so that a cycle's polls end before the next cycle",
-                self.poll_timeout_ms, self.interval_ms
-            ));
+            return Err(ConfigError::PollTimeout {
+                poll_timeout_ms: self.poll_timeout_ms,
+                interval_ms: self.interval_ms,
+            });
         }
         check_plan(
             "failed_redis",
@@ -113,21 +123,27 @@ fn check_plan(
     plan: &[StepKind],
     seed: &[StepKind],
     order: &[(StepKind, StepKind)],
-) -> Result<(), String> {
+) -> Result<(), ConfigError> {
     let mut sorted = plan.to_vec();
     sorted.sort();
     let mut want = seed.to_vec();
     want.sort();
     if sorted != want {
-        return Err(format!(
-            "{name} must list each of these steps once: {seed:?}; it lists {plan:?}"
-        ));
+        return Err(ConfigError::Steps {
+            plan: name.to_string(),
+            expected: seed.to_vec(),
+            listed: plan.to_vec(),
+        });
     }
     let at = |k: StepKind| plan.iter().position(|s| *s == k);
     for (a, b) in order {
         if let (Some(i), Some(j)) = (at(*a), at(*b)) {
             if i > j {
-                return Err(format!("{name}: {a:?} must come before {b:?}"));
+                return Err(ConfigError::Order {
+                    plan: name.to_string(),
+                    first: *a,
+                    then: *b,
+                });
             }
         }
     }
