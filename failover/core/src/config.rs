@@ -21,6 +21,15 @@ pub struct ControllerConfig {
     /// Backoff of a failed step: doubles from min to max.
     pub retry_min_ms: u64,
     pub retry_max_ms: u64,
+    /// The wait before launching again after the cloud had no capacity (EC2's
+    /// InsufficientInstanceCapacity). Fixed, not the doubling backoff: a shortage is not
+    /// a fault that more attempts in a row make likelier to pass, retrying within
+    /// seconds only spends API calls, and EC2 advises waiting minutes. Not bounded in
+    /// count either: the plan cannot go on without the machine and there is no other
+    /// instance type or zone to fall back to, so giving up would only leave the
+    /// deployment without redundancy until someone noticed; every wait is reported (a
+    /// `StepFailed` event) so someone can.
+    pub capacity_retry_ms: u64,
     /// How long WaitReachable waits for a new machine before the step fails (and is retried).
     pub reachable_timeout_ms: u64,
     /// Health checks of servers the controller adds to haproxy.
@@ -40,6 +49,7 @@ impl Default for ControllerConfig {
             poll_timeout_ms: 800,
             retry_min_ms: 1000,
             retry_max_ms: 30_000,
+            capacity_retry_ms: 30_000,
             reachable_timeout_ms: 600_000,
             check_inter_ms: 1000,
             check_fall: 3,
@@ -91,6 +101,7 @@ impl ControllerConfig {
             ("interval_ms", self.interval_ms),
             ("fail_count", u64::from(self.fail_count)),
             ("retry_min_ms", self.retry_min_ms),
+            ("capacity_retry_ms", self.capacity_retry_ms),
         ];
         if let Some((setting, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero {

@@ -626,8 +626,15 @@ impl Controller {
         error: StepError,
         out: &mut Vec<Action>,
     ) {
-        let attempts = self.plans[&id].attempts + 1;
-        let retry_in_ms = self.backoff(attempts);
+        let mut attempts = self.plans[&id].attempts;
+        let retry_in_ms = if error.is_capacity() {
+            // Its own policy (see `ControllerConfig::capacity_retry_ms`); not counted as an
+            // attempt, so a real failure after the shortage backs off from the start.
+            self.config.capacity_retry_ms
+        } else {
+            attempts += 1;
+            self.backoff(attempts)
+        };
         let plan = self.plans.get_mut(&id).expect("plan exists");
         plan.attempts = attempts;
         plan.in_flight = false;

@@ -84,7 +84,7 @@ pub enum StepError {
     /// A redis or haproxy admin command failed.
     #[error(transparent)]
     Server(#[from] ServerError),
-    /// The cloud refused or failed.
+    /// The cloud refused or failed; a capacity shortage has its own retry policy.
     #[error(transparent)]
     Cloud(#[from] CloudError),
     /// The new machine did not answer on every port within `reachable_timeout_ms`.
@@ -98,6 +98,13 @@ pub enum StepError {
     NoInstanceId { machine: String },
     #[error(transparent)]
     NotReady(#[from] NotReady),
+}
+
+impl StepError {
+    /// A shortage that passes by itself: waiting is the remedy, not backing off harder.
+    pub fn is_capacity(&self) -> bool {
+        matches!(self, StepError::Cloud(CloudError::Capacity(_)))
+    }
 }
 
 /// A configuration the controller refuses to start with.

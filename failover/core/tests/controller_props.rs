@@ -376,6 +376,17 @@ impl Harness {
         }
         panic!("{kind:?} never started");
     }
+
+    /// The retry waits the controller announced, in order.
+    fn retry_waits(&self) -> Vec<u64> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::StepFailed { retry_in_ms, .. } => Some(*retry_in_ms),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 proptest! {
@@ -398,7 +409,7 @@ proptest! {
         h.down.clear();
         let started: Vec<u64> = h.c.active_plans().map(|p| p.id).collect();
         let config = h.c.config().clone();
-        let bound = config.retry_max_ms + 3 * config.interval_ms;
+        let bound = config.retry_max_ms.max(config.capacity_retry_ms) + 3 * config.interval_ms;
         let healed = h.now;
         while h.c.active_plans().next().is_some() && h.now - healed <= bound {
             h.step(Input::Tick)?;
@@ -559,6 +570,53 @@ fn a_fresh_state_never_reuses_a_launch_token() {
 }
 
 #[test]
+fn no_capacity_waits_capacity_retry_ms_each_time_not_the_backoff() {
+    let mut h = Harness::new();
+    h.down.insert("redis1".into());
+    h.run_until_in_flight(StepKind::Launch);
+    let config = h.c.config().clone();
+    assert!(config.capacity_retry_ms > config.retry_min_ms);
+    for _ in 0..5 {
+        h.step(Input::Finish(Outcome::NoCapacity)).unwrap();
+        h.wait(config.capacity_retry_ms - 1).unwrap();
+        assert!(
+            h.in_flight.is_empty(),
+            "launched again before the wait was over"
+        );
+        h.wait(1).unwrap();
+        assert_eq!(h.in_flight_kind(), Some(StepKind::Launch));
+    }
+    // An ordinary failure after the shortage backs off from the start: the shortage's
+    // waits were not counted as attempts.
+    h.step(Input::Finish(Outcome::Fail)).unwrap();
+    h.wait(config.retry_min_ms).unwrap();
+    assert_eq!(h.in_flight_kind(), Some(StepKind::Launch));
+    h.step(Input::Finish(Outcome::Fail)).unwrap();
+    h.wait(2 * config.retry_min_ms).unwrap();
+    assert_eq!(h.in_flight_kind(), Some(StepKind::Launch));
+    let c = config.capacity_retry_ms;
+    let m = config.retry_min_ms;
+    assert_eq!(h.retry_waits(), [c, c, c, c, c, m, 2 * m]);
+    let error = h
+        .events
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::StepFailed { error, .. } => Some(error.to_string()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        error,
+        "InsufficientInstanceCapacity: no m5.large in the zone"
+    );
+    for _ in 0..10 {
+        h.finish_all().unwrap();
+        h.step(Input::Tick).unwrap();
+    }
+    assert_eq!(h.c.finished_plans().len(), 1, "then the plan goes on");
+}
+
+#[test]
 fn plans_that_would_break_a_promise_are_rejected() {
     assert_eq!(ControllerConfig::default().validate(), Ok(()));
     let mut c = ControllerConfig::default();
@@ -580,11 +638,11 @@ fn plans_that_would_break_a_promise_are_rejected() {
     c.failed_haproxy.pop();
     assert!(matches!(c.validate(), Err(ConfigError::Steps { .. })));
     let c = ControllerConfig {
-        retry_min_ms: 0,
+        capacity_retry_ms: 0,
         ..ControllerConfig::default()
     };
     assert_eq!(
         c.validate().unwrap_err().to_string(),
-        "retry_min_ms must be at least 1"
+        "capacity_retry_ms must be at least 1"
     );
 }
