@@ -14,8 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::admin::AdminError;
-use crate::admin::{CheckParams, HaproxyAdmin, RedisAdmin};
+use crate::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
 use crate::config::{ControllerConfig, Deployment};
 use crate::controller::{Action, Controller, Event};
 use crate::effects::{Cloud, Connector, Store};
@@ -48,8 +47,8 @@ where
     ///
     /// `epoch` is used only when the store is empty and a fresh state begins: it must be
     /// one no earlier state of this deployment had, since it keeps their launch tokens
-    /// apart (see `Controller::new`). `failoverd` passes random bits; the lab a value
-    /// drawn from its seed.
+    /// apart (see `Controller::new`). `failoverd` would pass random bits; the lab passes
+    /// a value drawn from its seed.
     pub fn new(
         config: ControllerConfig,
         deployment: Deployment,

@@ -125,8 +125,8 @@ impl Controller {
     /// restore, so a resumed plan keeps its token (which is what makes re-running its
     /// launch safe) while a fresh state never reuses one, provided each fresh state gets
     /// an epoch no earlier one had. It is passed in rather than drawn because the core
-    /// draws nothing: `failoverd` passes random bits, the lab a value derived from its
-    /// seed and the controller's start count, so runs stay reproducible.
+    /// draws nothing: `failoverd` would pass random bits, the lab passes a value derived
+    /// from its seed and the controller's start count, so runs stay reproducible.
     pub fn new(config: ControllerConfig, deployment: Deployment, epoch: u64, now_ms: u64) -> Self {
         let machines = deployment
             .machines
