@@ -26,16 +26,8 @@ pub enum InstanceState {
     Terminated,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CloudError {
-    /// `InsufficientInstanceCapacity`: retryable later.
-    #[error("InsufficientInstanceCapacity: {0}")]
-    Capacity(String),
-    #[error("no such instance: {0}")]
-    NotFound(String),
-    #[error("cloud error: {0}")]
-    Other(String),
-}
+/// Defined in the core: a step's error carries it, and the controller decides on its kind.
+pub use crate::error::CloudError;
 
 /// Launch from an image, terminate, describe.
 pub trait Cloud {

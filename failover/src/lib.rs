@@ -7,7 +7,8 @@
 //!   detection, and recovery plans run step by step), [`plan`] (the seed's step lists and
 //!   the operations a step becomes), [`observation`] (what the controller is told),
 //!   [`config`] (its settings and the deployment it starts from), [`layout`] (machines,
-//!   roles, ports, backend names), [`event`] (typed events, the checkers' input).
+//!   roles, ports, backend names), [`error`] (why polls, steps and starts fail, as types),
+//!   [`event`] (typed events, the checkers' input).
 //! - [`shell`]: the async loop around the controller: polls, runs steps, saves state.
 //! - [`effects`]: the traits the shell acts through (connector, cloud, store);
 //!   [`store`]: memory and file stores; [`connector`]: tokio's connector.
@@ -15,7 +16,7 @@
 //! - [`resp`]: a RESP2 client over any async byte stream; [`runtime_api`]: a client of
 //!   HAProxy's runtime API (the stats socket's text protocol).
 
-pub use failover_core::{config, controller, event, layout, observation, plan};
+pub use failover_core::{config, controller, error, event, layout, observation, plan};
 
 pub mod admin;
 pub mod connector;

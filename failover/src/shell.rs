@@ -1,6 +1,8 @@
-//! The async shell around the pure controller: a detection cycle every interval, polls and
-//! steps run concurrently, their results fed back as observations, the controller's state
-//! saved after every change so that a restarted controller resumes its plans.
+//! The async shell around the pure controller: it sleeps until the controller's next
+//! deadline (a detection cycle, a step's retry), runs polls and steps concurrently, feeds
+//! their results back as observations, and saves the controller's state after every
+//! change so that a restarted controller resumes its plans. The schedule is the
+//! controller's; the shell only keeps the clock (this process's, from its start).
 //!
 //! Generic over the stream type (through [`Connector`]), the cloud and the store, so the
 //! same code runs in the lab (turmoil) and in production (tokio).
@@ -10,12 +12,14 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::admin::{CheckParams, HaproxyAdmin, RedisAdmin};
+use crate::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
 use crate::config::{ControllerConfig, Deployment};
-use crate::controller::{Action, Controller, Event};
+use crate::controller::{Action, Controller};
 use crate::effects::{Cloud, Connector, Store};
+use crate::error::{ServerError, StartError, StepError};
+use crate::event::Event;
 use crate::layout::MachineRole;
 use crate::observation::{Observation, StepOutput};
 use crate::plan::Operation;
@@ -25,13 +29,16 @@ pub const TARGET: &str = "failover";
 
 /// Where the shell hands every event of the controller's (the lab's trace, failoverd's
 /// audit log). Logging through `tracing` happens whether or not one is set.
-pub type Recorder = Rc<dyn Fn(crate::event::Event)>;
+pub type Recorder = Rc<dyn Fn(Event)>;
 
 pub struct Shell<C, K, S> {
     controller: Controller,
     recorder: Option<Recorder>,
     /// Plans resumed from the store, reported once the shell runs.
     resumed: Option<usize>,
+    /// Where the controller's clock starts: this shell's creation. A restarted process
+    /// starts again from 0, which `Controller::restore` accounts for.
+    start: Instant,
     redis: Rc<RedisAdmin<C>>,
     haproxy: Rc<HaproxyAdmin<C>>,
     cloud: Rc<K>,
@@ -45,23 +52,29 @@ where
     S: Store,
 {
     /// Resumes from the store if it holds a state, else starts from `deployment`.
+    ///
+    /// `epoch` is used only when the store is empty and a fresh state begins: it must be
+    /// one no earlier state of this deployment had, since it keeps their launch tokens
+    /// apart (see `Controller::new`). `failoverd` would pass random bits; the lab passes
+    /// a value drawn from its seed.
     pub fn new(
         config: ControllerConfig,
         deployment: Deployment,
+        epoch: u64,
         connector: C,
         cloud: K,
         store: S,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         config.validate()?;
+        let start = Instant::now();
         let mut resumed = None;
         let controller = match store.load() {
             Some(state) => {
-                let c = Controller::restore(&state)
-                    .map_err(|e| format!("the saved controller state is unreadable: {e}"))?;
+                let c = Controller::restore(&state, 0)?;
                 resumed = Some(c.active_plans().count());
                 c
             }
-            None => Controller::new(config.clone(), deployment),
+            None => Controller::new(config.clone(), deployment, epoch, 0),
         };
         let ops_timeout = Duration::from_millis(config.poll_timeout_ms);
         Ok(Self {
@@ -74,6 +87,7 @@ where
             controller,
             recorder: None,
             resumed,
+            start,
             cloud: Rc::new(cloud),
             store,
         })
@@ -85,7 +99,7 @@ where
         self
     }
 
-    fn record(&self, event: crate::event::Event) {
+    fn record(&self, event: Event) {
         if let Some(r) = &self.recorder {
             r(event);
         }
@@ -95,28 +109,29 @@ where
         &self.controller
     }
 
+    /// The controller's clock.
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
     /// Runs until the task is dropped.
     pub async fn run(mut self) {
-        let start = Instant::now();
-        let interval = Duration::from_millis(self.controller.config().interval_ms);
         let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
         let mut tasks: JoinSet<()> = JoinSet::new();
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.store.save(&self.controller.snapshot());
         if let Some(plans) = self.resumed.take() {
             tracing::info!(target: TARGET, source = "controller", plans, "resumed from the saved state");
-            self.record(crate::event::Event::Resumed { plans });
+            self.record(Event::Resumed { plans });
         }
         loop {
-            let observation = tokio::select! {
+            let wake = self.start + Duration::from_millis(self.controller.next_deadline());
+            // Results first: they are already here, and one may move the deadline.
+            let actions = tokio::select! {
                 biased;
-                Some(o) = rx.recv() => o,
-                _ = ticks.tick() => Observation::Tick,
+                Some(o) = rx.recv() => self.controller.handle(self.now_ms(), o),
+                _ = sleep_until(wake) => self.controller.handle_timeout(self.now_ms()),
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             };
-            let now_ms = start.elapsed().as_millis() as u64;
-            let actions = self.controller.handle(now_ms, observation);
             self.store.save(&self.controller.snapshot());
             for action in actions {
                 self.dispatch(action, &tx, &mut tasks);
@@ -141,11 +156,12 @@ where
                 let redis = self.redis.clone();
                 tasks.spawn_local(async move {
                     let result = match timeout(poll, redis.status(&addr, port)).await {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(_) => Err(format!(
-                            "no answer from {addr}:{port} in {} ms",
-                            poll.as_millis()
-                        )),
+                        Ok(r) => r.map_err(ServerError::from),
+                        Err(_) => Err(ServerError::Timeout {
+                            server: format!("{addr}:{port}"),
+                            what: "poll".into(),
+                            after_ms: poll.as_millis() as u64,
+                        }),
                     };
                     let _ = tx.send(Observation::RedisPolled {
                         machine,
@@ -156,10 +172,15 @@ where
             }
             Action::PollHaproxy { machine, addr } => {
                 let haproxy = self.haproxy.clone();
+                let port = self.controller.layout().haproxy_api_port;
                 tasks.spawn_local(async move {
                     let result = match timeout(poll, haproxy.ping(&addr)).await {
-                        Ok(r) => r.map_err(|e| e.to_string()),
-                        Err(_) => Err(format!("no answer from {addr} in {} ms", poll.as_millis())),
+                        Ok(r) => r.map_err(ServerError::from),
+                        Err(_) => Err(ServerError::Timeout {
+                            server: format!("{addr}:{port}"),
+                            what: "poll".into(),
+                            after_ms: poll.as_millis() as u64,
+                        }),
                     };
                     let _ = tx.send(Observation::HaproxyPolled { machine, result });
                 });
@@ -171,7 +192,7 @@ where
                 op,
             } => {
                 tracing::info!(target: TARGET, source = "controller", plan, step, kind = ?kind, op = ?op, "step started");
-                self.record(crate::event::Event::StepStarted { plan, step, kind });
+                self.record(Event::StepStarted { plan, step, kind });
                 let (redis, haproxy, cloud) =
                     (self.redis.clone(), self.haproxy.clone(), self.cloud.clone());
                 let config = self.controller.config().clone();
@@ -182,7 +203,7 @@ where
             }
             Action::Event(event) => {
                 log_event(&event);
-                self.record(event.into());
+                self.record(event);
             }
         }
     }
@@ -190,7 +211,7 @@ where
 
 fn log_event(event: &Event) {
     match event {
-        Event::Failed { machine, failures } => {
+        Event::MachineFailed { machine, failures } => {
             tracing::info!(target: TARGET, source = "controller", machine = %machine, failures, "machine failed")
         }
         Event::CannotRecover { machine, why } => {
@@ -219,6 +240,14 @@ fn log_event(event: &Event) {
         Event::PlanFinished { plan, replacement } => {
             tracing::info!(target: TARGET, source = "controller", plan, replacement = ?replacement, "plan finished")
         }
+        // The controller emits only the variants above; the rest are other sources'.
+        other => tracing::info!(target: TARGET, source = "controller", event = ?other),
+    }
+}
+
+impl From<AdminError> for StepError {
+    fn from(e: AdminError) -> Self {
+        StepError::Server(e.into())
     }
 }
 
@@ -229,7 +258,7 @@ pub async fn execute<C, K>(
     haproxy: &HaproxyAdmin<C>,
     cloud: &K,
     config: &ControllerConfig,
-) -> Result<StepOutput, String>
+) -> Result<StepOutput, StepError>
 where
     C: Connector + Clone + 'static,
     K: Cloud,
@@ -239,7 +268,6 @@ where
         fall: config.check_fall,
         rise: config.check_rise,
     };
-    let e = |e: crate::admin::AdminError| e.to_string();
     match op {
         Operation::Unregister {
             proxies,
@@ -248,30 +276,26 @@ where
         } => {
             for proxy in proxies {
                 for backend in backends {
-                    haproxy
-                        .remove_server(proxy, backend, server)
-                        .await
-                        .map_err(e)?;
+                    haproxy.remove_server(proxy, backend, server).await?;
                 }
             }
         }
         Operation::Promote { addr, ports } => {
             for port in ports {
-                redis.promote(addr, *port).await.map_err(e)?;
+                redis.promote(addr, *port).await?;
             }
         }
         Operation::Terminate { machine } => {
             let id = machine
                 .instance_id
                 .as_deref()
-                .ok_or_else(|| format!("{} has no instance id to terminate", machine.name))?;
-            cloud.terminate(id).await.map_err(|e| e.to_string())?;
+                .ok_or_else(|| StepError::NoInstanceId {
+                    machine: machine.name.clone(),
+                })?;
+            cloud.terminate(id).await?;
         }
         Operation::Launch { role, token } => {
-            let info = cloud
-                .launch(*role, token)
-                .await
-                .map_err(|e| e.to_string())?;
+            let info = cloud.launch(*role, token).await?;
             return Ok(StepOutput::Launched(info));
         }
         Operation::WaitReachable { machine, ports } => {
@@ -290,7 +314,11 @@ where
                 match last {
                     Ok(()) => break,
                     Err(err) if Instant::now() >= deadline => {
-                        return Err(format!("{} not reachable: {err}", machine.name))
+                        return Err(StepError::NotReachable {
+                            machine: machine.name.clone(),
+                            after_ms: config.reachable_timeout_ms,
+                            last: err.into(),
+                        })
                     }
                     Err(_) => sleep(Duration::from_secs(1)).await,
                 }
@@ -302,10 +330,7 @@ where
             ports,
         } => {
             for port in ports {
-                redis
-                    .replicate(addr, *port, master_addr, *port)
-                    .await
-                    .map_err(e)?;
+                redis.replicate(addr, *port, master_addr, *port).await?;
             }
         }
         Operation::Register {
@@ -318,8 +343,7 @@ where
                 for (backend, port) in backends {
                     haproxy
                         .add_server(proxy, backend, server, addr, *port, true, &check)
-                        .await
-                        .map_err(e)?;
+                        .await?;
                 }
             }
         }
@@ -327,8 +351,7 @@ where
             for (backend, server, server_addr, port) in servers {
                 haproxy
                     .add_server(addr, backend, server, server_addr, *port, true, &check)
-                    .await
-                    .map_err(e)?;
+                    .await?;
             }
         }
         Operation::PointApp {
@@ -340,8 +363,7 @@ where
             for (backend, port) in backends {
                 haproxy
                     .set_addr(app_addr, backend, server, addr, *port)
-                    .await
-                    .map_err(e)?;
+                    .await?;
             }
         }
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ConfigError;
 use crate::layout::{Layout, MachineInfo};
 use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS};
 
@@ -20,6 +21,15 @@ pub struct ControllerConfig {
     /// Backoff of a failed step: doubles from min to max.
     pub retry_min_ms: u64,
     pub retry_max_ms: u64,
+    /// The wait before launching again after the cloud had no capacity (EC2's
+    /// InsufficientInstanceCapacity). Fixed, not the doubling backoff: a shortage is not
+    /// a fault that more attempts in a row make likelier to pass, retrying within
+    /// seconds only spends API calls, and EC2 advises waiting minutes. Not bounded in
+    /// count either: the plan cannot go on without the machine and there is no other
+    /// instance type or zone to fall back to, so giving up would only leave the
+    /// deployment without redundancy until someone noticed; every wait is reported (a
+    /// `StepFailed` event) so someone can.
+    pub capacity_retry_ms: u64,
     /// How long WaitReachable waits for a new machine before the step fails (and is retried).
     pub reachable_timeout_ms: u64,
     /// Health checks of servers the controller adds to haproxy.
@@ -39,6 +49,7 @@ impl Default for ControllerConfig {
             poll_timeout_ms: 800,
             retry_min_ms: 1000,
             retry_max_ms: 30_000,
+            capacity_retry_ms: 30_000,
             reachable_timeout_ms: 600_000,
             check_inter_ms: 1000,
             check_fall: 3,
@@ -83,15 +94,25 @@ impl ControllerConfig {
     /// Checks the settings and the plans: each plan holds each of its role's steps once,
     /// in an order that keeps the controller's promises (never a second master, never a
     /// server registered before it was seen healthy).
-    pub fn validate(&self) -> Result<(), String> {
-        if self.fail_count == 0 || self.interval_ms == 0 {
-            return Err("interval_ms and fail_count must be at least 1".into());
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        // A zero wait would have the controller ask to be woken at the time it already is,
+        // over and over, and a simulated clock would never move on.
+        let positive = [
+            ("interval_ms", self.interval_ms),
+            ("fail_count", u64::from(self.fail_count)),
+            ("retry_min_ms", self.retry_min_ms),
+            ("capacity_retry_ms", self.capacity_retry_ms),
+        ];
+        if let Some((setting, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Zero {
+                setting: setting.to_string(),
+            });
         }
         if self.poll_timeout_ms >= self.interval_ms {
-            return Err(format!(
-                "poll_timeout_ms ({}) must be below interval_ms ({}) so that a cycle's polls end before the next cycle",
-                self.poll_timeout_ms, self.interval_ms
-            ));
+            return Err(ConfigError::PollTimeout {
+                poll_timeout_ms: self.poll_timeout_ms,
+                interval_ms: self.interval_ms,
+            });
         }
         check_plan(
             "failed_redis",
@@ -113,21 +134,27 @@ fn check_plan(
     plan: &[StepKind],
     seed: &[StepKind],
     order: &[(StepKind, StepKind)],
-) -> Result<(), String> {
+) -> Result<(), ConfigError> {
     let mut sorted = plan.to_vec();
     sorted.sort();
     let mut want = seed.to_vec();
     want.sort();
     if sorted != want {
-        return Err(format!(
-            "{name} must list each of these steps once: {seed:?}; it lists {plan:?}"
-        ));
+        return Err(ConfigError::Steps {
+            plan: name.to_string(),
+            expected: seed.to_vec(),
+            listed: plan.to_vec(),
+        });
     }
     let at = |k: StepKind| plan.iter().position(|s| *s == k);
     for (a, b) in order {
         if let (Some(i), Some(j)) = (at(*a), at(*b)) {
             if i > j {
-                return Err(format!("{name}: {a:?} must come before {b:?}"));
+                return Err(ConfigError::Order {
+                    plan: name.to_string(),
+                    first: *a,
+                    then: *b,
+                });
             }
         }
     }

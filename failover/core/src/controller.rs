@@ -1,17 +1,26 @@
-//! The controller: a pure state machine. Observations in, actions out; no I/O, no clock
-//! (the caller passes the time), no randomness. The same code decides in the lab, in the
-//! property tests and in production.
+//! The controller: a pure state machine. Observations in, actions out; no I/O, no
+//! randomness, and no clock of its own: the caller passes the time, and asks when to call
+//! again ([`Controller::next_deadline`], then [`Controller::handle_timeout`], as
+//! quinn-proto's `poll_timeout` / `handle_timeout`). So the controller owns its schedule
+//! (cycles, backoffs) and the caller only sleeps. The same code decides in the lab, in
+//! the property tests and in production.
 //!
 //! Detection is the seed's monit: every cycle every monitored machine is polled; a machine
 //! with a failed poll in `fail_count` cycles in a row is failed. Recovery runs the plan of
 //! its role (see [`crate::plan`]) one step at a time: a failed step is retried with
 //! backoff; the whole state is serializable so that a restarted controller resumes.
+//!
+//! Times are milliseconds on the caller's monotonic clock. A restarted process has a new
+//! clock that does not continue the old one, so [`Controller::restore`] moves every saved
+//! time onto it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ControllerConfig, Deployment};
+use crate::error::{NotReady, RestoreError, StepError};
+use crate::event::Event;
 use crate::layout::{Layout, MachineInfo, MachineRole};
 use crate::observation::{Observation, StepOutput};
 use crate::plan::{Operation, Plan, PlanKind, StepKind};
@@ -35,38 +44,8 @@ pub enum Action {
         kind: StepKind,
         op: Operation,
     },
-    /// Something worth logging (and, in the lab, tracing).
+    /// A decision worth recording: the lab's trace, failoverd's audit log.
     Event(Event),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Event {
-    /// A machine has failed `failures` cycles in a row.
-    Failed { machine: String, failures: u32 },
-    /// A failed machine cannot be recovered now (no healthy survivor).
-    CannotRecover { machine: String, why: String },
-    PlanStarted {
-        plan: u64,
-        kind: PlanKind,
-        failed: String,
-        survivor: Option<String>,
-    },
-    StepDone {
-        plan: u64,
-        step: usize,
-        kind: StepKind,
-    },
-    StepFailed {
-        plan: u64,
-        step: usize,
-        kind: StepKind,
-        error: String,
-        retry_in_ms: u64,
-    },
-    PlanFinished {
-        plan: u64,
-        replacement: Option<String>,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +61,15 @@ struct Machine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Controller {
     config: ControllerConfig,
+    /// Chosen when this state was first created and kept through every restore: it keeps
+    /// the launch tokens of this state apart from those of any state before it (see
+    /// [`Controller::new`]).
+    epoch: u64,
+    /// The latest time the controller was given. In a snapshot it is the snapshot's "now",
+    /// which [`Controller::restore`] maps onto the new process's clock.
+    now_ms: u64,
+    /// When the next detection cycle is due.
+    next_cycle_ms: u64,
     layout: Layout,
     machines: BTreeMap<String, Machine>,
     masters: BTreeMap<u16, String>,
@@ -97,7 +85,20 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn new(config: ControllerConfig, deployment: Deployment) -> Self {
+    /// A fresh state for `deployment`, at `now_ms`; the first detection cycle is due at
+    /// once.
+    ///
+    /// `epoch` goes into every launch token (EC2's ClientToken) with the plan id. The plan
+    /// id alone is not enough: it starts again at 1 whenever a fresh state is created (a
+    /// lost store, a new monit machine), and EC2 answers a token it has seen with the
+    /// instance it launched for it back then, so a new plan 1 would be handed the old plan
+    /// 1's machine, perhaps long terminated. The epoch is fixed here and kept by every
+    /// restore, so a resumed plan keeps its token (which is what makes re-running its
+    /// launch safe) while a fresh state never reuses one, provided each fresh state gets
+    /// an epoch no earlier one had. It is passed in rather than drawn because the core
+    /// draws nothing: `failoverd` would pass random bits, the lab passes a value derived
+    /// from its seed and the controller's start count, so runs stay reproducible.
+    pub fn new(config: ControllerConfig, deployment: Deployment, epoch: u64, now_ms: u64) -> Self {
         let machines = deployment
             .machines
             .into_iter()
@@ -117,6 +118,9 @@ impl Controller {
         let seen_healthy = machines.keys().cloned().collect();
         Self {
             config,
+            epoch,
+            now_ms,
+            next_cycle_ms: now_ms,
             layout: deployment.layout,
             machines,
             masters: deployment.masters,
@@ -134,11 +138,32 @@ impl Controller {
         serde_json::to_string(self).expect("the controller's state serializes")
     }
 
-    /// Resumes from a snapshot. A step that was in flight is run again (steps are
-    /// idempotent); detection starts over.
-    pub fn restore(snapshot: &str) -> Result<Self, serde_json::Error> {
-        let mut c: Controller = serde_json::from_str(snapshot)?;
-        for plan in c.plans.values_mut() {
+    /// Resumes from a snapshot, at `now_ms` on the new process's clock. A step that was in
+    /// flight is run again (steps are idempotent); detection starts over.
+    ///
+    /// The snapshot's times are on the old process's clock, and the new clock does not
+    /// continue it (a monotonic clock counts from its process's start), so every time is
+    /// moved by `now_ms - saved now`: a backoff keeps the wait it had left, the next
+    /// cycle stays at most one interval away. Kept as they were, the old times would read
+    /// as the far future to a clock that started again at 0, and the plans would stall
+    /// until the new clock caught up. How long the controller was down is not counted:
+    /// without a wall clock it cannot be known, and the waits are short anyway.
+    pub fn restore(snapshot: &str, now_ms: u64) -> Result<Self, RestoreError> {
+        let mut c: Controller =
+            serde_json::from_str(snapshot).map_err(|e| RestoreError::Unreadable(e.to_string()))?;
+        let saved = c.now_ms;
+        // A past time can fall before the new clock's zero; it becomes the zero. Only
+        // when plans started or finished can be that old, and no decision reads those.
+        let rebase = |t: u64| match t.checked_sub(saved) {
+            Some(ahead) => now_ms.saturating_add(ahead),
+            None => now_ms.saturating_sub(saved - t),
+        };
+        c.now_ms = now_ms;
+        c.next_cycle_ms = rebase(c.next_cycle_ms);
+        for plan in c.plans.values_mut().chain(c.finished.iter_mut()) {
+            plan.not_before_ms = rebase(plan.not_before_ms);
+            plan.started_ms = rebase(plan.started_ms);
+            plan.finished_ms = plan.finished_ms.map(rebase);
             plan.in_flight = false;
         }
         for m in c.machines.values_mut() {
@@ -151,6 +176,48 @@ impl Controller {
 
     pub fn config(&self) -> &ControllerConfig {
         &self.config
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) has something to do next: the next
+    /// detection cycle, or sooner a plan step whose wait ends. Never `None`, because
+    /// detection never stops. Already past when a step is due now (after a restore).
+    pub fn next_deadline(&self) -> u64 {
+        self.plans
+            .values()
+            .filter(|p| !p.in_flight)
+            .map(|p| p.not_before_ms)
+            .fold(self.next_cycle_ms, u64::min)
+    }
+
+    /// Does what is due at `now_ms`: a detection cycle (the last one's polls are counted,
+    /// every monitored machine is polled again) and the steps whose wait is over. Called
+    /// early, it does only what is due.
+    pub fn handle_timeout(&mut self, now_ms: u64) -> Vec<Action> {
+        let now_ms = self.advance(now_ms);
+        let mut out = Vec::new();
+        if now_ms >= self.next_cycle_ms {
+            self.close_cycle(now_ms, &mut out);
+            self.poll(&mut out);
+            // Cycles keep their cadence; a caller woken late gets one cycle, not every one
+            // it slept through (tokio's `MissedTickBehavior::Delay`).
+            self.next_cycle_ms += self.config.interval_ms;
+            if self.next_cycle_ms <= now_ms {
+                self.next_cycle_ms = now_ms + self.config.interval_ms;
+            }
+        }
+        self.drive_plans(now_ms, &mut out);
+        out
+    }
+
+    /// The caller's clock is monotonic; an earlier time than the last is taken as the last,
+    /// so a deadline once passed stays passed.
+    fn advance(&mut self, now_ms: u64) -> u64 {
+        self.now_ms = self.now_ms.max(now_ms);
+        self.now_ms
     }
 
     pub fn layout(&self) -> &Layout {
@@ -184,28 +251,9 @@ impl Controller {
 
     /// Feeds one observation at time `now_ms`; returns what to do.
     pub fn handle(&mut self, now_ms: u64, observation: Observation) -> Vec<Action> {
+        let now_ms = self.advance(now_ms);
         let mut out = Vec::new();
         match observation {
-            Observation::Tick => {
-                self.close_cycle(now_ms, &mut out);
-                for m in self.machines.values().filter(|m| m.monitored) {
-                    match m.info.role {
-                        MachineRole::Redis => {
-                            for port in &self.layout.redis_ports {
-                                out.push(Action::PollRedis {
-                                    machine: m.info.name.clone(),
-                                    addr: m.info.addr.clone(),
-                                    port: *port,
-                                });
-                            }
-                        }
-                        MachineRole::Haproxy => out.push(Action::PollHaproxy {
-                            machine: m.info.name.clone(),
-                            addr: m.info.addr.clone(),
-                        }),
-                    }
-                }
-            }
             Observation::RedisPolled {
                 machine, result, ..
             } => self.polled(&machine, result.is_ok()),
@@ -216,6 +264,26 @@ impl Controller {
         }
         self.drive_plans(now_ms, &mut out);
         out
+    }
+
+    fn poll(&self, out: &mut Vec<Action>) {
+        for m in self.machines.values().filter(|m| m.monitored) {
+            match m.info.role {
+                MachineRole::Redis => {
+                    for port in &self.layout.redis_ports {
+                        out.push(Action::PollRedis {
+                            machine: m.info.name.clone(),
+                            addr: m.info.addr.clone(),
+                            port: *port,
+                        });
+                    }
+                }
+                MachineRole::Haproxy => out.push(Action::PollHaproxy {
+                    machine: m.info.name.clone(),
+                    addr: m.info.addr.clone(),
+                }),
+            }
+        }
     }
 
     fn polled(&mut self, machine: &str, ok: bool) {
@@ -284,7 +352,7 @@ impl Controller {
             return;
         };
         self.reported.remove(name);
-        out.push(Action::Event(Event::Failed {
+        out.push(Action::Event(Event::MachineFailed {
             machine: name.to_string(),
             failures: self.machines[name].failures,
         }));
@@ -362,17 +430,26 @@ impl Controller {
     }
 
     /// The concrete operation of a plan's current step, or why it cannot run yet.
-    fn operation(&self, plan: &Plan, kind: StepKind) -> Result<Operation, String> {
+    fn operation(&self, plan: &Plan, kind: StepKind) -> Result<Operation, NotReady> {
         let layout = &self.layout;
         let survivor = || {
-            plan.survivor.clone().ok_or_else(|| {
-                format!("step {kind:?} needs a surviving machine; this plan has none")
-            })
+            plan.survivor
+                .clone()
+                .ok_or(NotReady::NoSurvivor { step: kind })
         };
         let replacement = || {
-            plan.replacement.clone().ok_or_else(|| {
-                format!("step {kind:?} needs the replacement, which is not launched")
-            })
+            plan.replacement
+                .clone()
+                .ok_or(NotReady::NotLaunched { step: kind })
+        };
+        let seen = |r: &MachineInfo| {
+            if self.seen_healthy.contains(&r.name) {
+                Ok(())
+            } else {
+                Err(NotReady::NotSeenHealthy {
+                    machine: r.name.clone(),
+                })
+            }
         };
         Ok(match kind {
             StepKind::UnregisterRedis => Operation::Unregister {
@@ -401,7 +478,8 @@ impl Controller {
             },
             StepKind::Launch => Operation::Launch {
                 role: plan.failed.role,
-                token: format!("plan-{}", plan.id),
+                // Within EC2's 64 characters; see `Controller::new` for why the epoch.
+                token: format!("{:016x}-plan-{}", self.epoch, plan.id),
             },
             StepKind::WaitReachable => {
                 let machine = replacement()?;
@@ -418,9 +496,7 @@ impl Controller {
             },
             StepKind::RegisterRedis => {
                 let r = replacement()?;
-                if !self.seen_healthy.contains(&r.name) {
-                    return Err(format!("{} has not been seen healthy yet", r.name));
-                }
+                seen(&r)?;
                 Operation::Register {
                     proxies: self.proxies(),
                     backends: layout
@@ -434,9 +510,7 @@ impl Controller {
             }
             StepKind::ConfigureHaproxy => {
                 let r = replacement()?;
-                if !self.seen_healthy.contains(&r.name) {
-                    return Err(format!("{} has not been seen healthy yet", r.name));
-                }
+                seen(&r)?;
                 Operation::ConfigureHaproxy {
                     addr: r.addr,
                     servers: self.redis_servers(),
@@ -444,25 +518,23 @@ impl Controller {
             }
             StepKind::PointApp => {
                 let r = replacement()?;
-                if !self.seen_healthy.contains(&r.name) {
-                    return Err(format!("{} has not been seen healthy yet", r.name));
-                }
+                seen(&r)?;
                 Operation::PointApp {
                     app_addr: layout.app_addr.clone(),
                     backends: layout.app_backends.clone(),
-                    server: plan
-                        .app_slot
-                        .clone()
-                        .ok_or_else(|| format!("no app server points at {}", plan.failed.name))?,
+                    server: plan.app_slot.clone().ok_or_else(|| NotReady::NoAppSlot {
+                        machine: plan.failed.name.clone(),
+                    })?,
                     addr: r.addr,
                 }
             }
             StepKind::Unmonitor | StepKind::Monitor => {
-                return Err(format!("{kind:?} is carried out by the controller itself"))
+                return Err(NotReady::Internal { step: kind })
             }
         })
     }
 
+    /// The wait before the next attempt of a step that failed `attempts` times in a row.
     fn backoff(&self, attempts: u32) -> u64 {
         let shift = attempts.saturating_sub(1).min(20);
         (self.config.retry_min_ms << shift).min(self.config.retry_max_ms)
@@ -509,7 +581,7 @@ impl Controller {
                             op,
                         });
                     }
-                    Err(error) => self.fail_step(now_ms, id, step, kind, error, out),
+                    Err(why) => self.fail_step(now_ms, id, step, kind, why.into(), out),
                 }
                 break;
             }
@@ -522,11 +594,18 @@ impl Controller {
         id: u64,
         step: usize,
         kind: StepKind,
-        error: String,
+        error: StepError,
         out: &mut Vec<Action>,
     ) {
-        let attempts = self.plans[&id].attempts + 1;
-        let retry_in_ms = self.backoff(attempts);
+        let mut attempts = self.plans[&id].attempts;
+        let retry_in_ms = if error.is_capacity() {
+            // Its own policy (see `ControllerConfig::capacity_retry_ms`); not counted as an
+            // attempt, so a real failure after the shortage backs off from the start.
+            self.config.capacity_retry_ms
+        } else {
+            attempts += 1;
+            self.backoff(attempts)
+        };
         let plan = self.plans.get_mut(&id).expect("plan exists");
         plan.attempts = attempts;
         plan.in_flight = false;
@@ -545,7 +624,7 @@ impl Controller {
         now_ms: u64,
         id: u64,
         step: usize,
-        result: Result<StepOutput, String>,
+        result: Result<StepOutput, StepError>,
         out: &mut Vec<Action>,
     ) {
         let Some(plan) = self.plans.get(&id) else {

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::StepError;
 use crate::layout::MachineRole;
 use crate::plan::{PlanKind, StepKind};
 
@@ -56,7 +57,7 @@ pub enum Event {
         plan: u64,
         step: usize,
         kind: StepKind,
-        error: String,
+        error: StepError,
         retry_in_ms: u64,
     },
     PlanFinished {
@@ -211,40 +212,4 @@ pub enum Event {
     WorldStopped {
         error: String,
     },
-}
-
-impl From<crate::controller::Event> for Event {
-    fn from(e: crate::controller::Event) -> Self {
-        use crate::controller::Event as C;
-        match e {
-            C::Failed { machine, failures } => Event::MachineFailed { machine, failures },
-            C::CannotRecover { machine, why } => Event::CannotRecover { machine, why },
-            C::PlanStarted {
-                plan,
-                kind,
-                failed,
-                survivor,
-            } => Event::PlanStarted {
-                plan,
-                kind,
-                failed,
-                survivor,
-            },
-            C::StepDone { plan, step, kind } => Event::StepDone { plan, step, kind },
-            C::StepFailed {
-                plan,
-                step,
-                kind,
-                error,
-                retry_in_ms,
-            } => Event::StepFailed {
-                plan,
-                step,
-                kind,
-                error,
-                retry_in_ms,
-            },
-            C::PlanFinished { plan, replacement } => Event::PlanFinished { plan, replacement },
-        }
-    }
 }

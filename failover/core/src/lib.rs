@@ -12,6 +12,8 @@
 //! - [`plan`]: recovery plans as data (the seed's step lists) and the idempotent
 //!   operations a step becomes once the plan knows its machines.
 //! - [`observation`]: what the controller is told: polls and step results.
+//! - [`error`]: why polls, steps, configurations and saved states fail, as types the
+//!   controller decides on (a capacity shortage is not a refused connection).
 //! - [`config`]: the controller's settings, the deployment it starts from, and the
 //!   validation that rejects plans which would break its promises.
 //! - [`layout`]: machines, roles, ports and haproxy's backend names.
@@ -23,6 +25,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod error;
 pub mod event;
 pub mod layout;
 pub mod observation;

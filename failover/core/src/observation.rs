@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ServerError, StepError};
 use crate::layout::MachineInfo;
 
 /// A redis server's answer to the health poll (PING, then INFO replication).
@@ -26,25 +27,27 @@ pub enum StepOutput {
     Launched(MachineInfo),
 }
 
+/// What the shell saw: a poll's answer or a step's result. Time is not an observation:
+/// the controller says when it next needs to act
+/// ([`Controller::next_deadline`](crate::controller::Controller::next_deadline)) and is
+/// woken with [`Controller::handle_timeout`](crate::controller::Controller::handle_timeout).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Observation {
-    /// A new detection cycle starts.
-    Tick,
     /// One redis server's poll: its status, or why it did not answer.
     RedisPolled {
         machine: String,
         port: u16,
-        result: Result<RedisStatus, String>,
+        result: Result<RedisStatus, ServerError>,
     },
     /// One haproxy's poll (its runtime API answered `show stat`, or not).
     HaproxyPolled {
         machine: String,
-        result: Result<(), String>,
+        result: Result<(), ServerError>,
     },
     /// A step of a recovery plan finished.
     StepFinished {
         plan: u64,
         step: usize,
-        result: Result<StepOutput, String>,
+        result: Result<StepOutput, StepError>,
     },
 }

@@ -146,9 +146,11 @@ pub struct Plan {
     pub replacement: Option<MachineInfo>,
     /// Index of the next step to run; `steps.len()` when done.
     pub next: usize,
-    /// Failed attempts of the current step.
+    /// Failed attempts of the current step, which set its backoff (waits for cloud
+    /// capacity are not counted: they have their own fixed wait).
     pub attempts: u32,
-    /// The current step may not start before this time (backoff after a failure).
+    /// The current step may not start before this time (backoff after a failure). Like
+    /// every time here, on the current controller process's clock: a restore moves it.
     pub not_before_ms: u64,
     /// The current step was handed to the shell and has not finished.
     pub in_flight: bool,

@@ -17,6 +17,8 @@ use std::time::Duration;
 pub use haproxy::{CheckParams, HaproxyAdmin, ServerRow};
 pub use redis::RedisAdmin;
 
+use crate::error::ServerError;
+
 /// Why an admin call failed. Each variant names the server (`host:port`) so that a trace
 /// of failed steps reads without context.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,58 @@ impl AdminError {
             port,
             command: command.to_string(),
             reply: reply.to_string(),
+        }
+    }
+}
+
+/// The serializable form the controller is told: the same texts, the `std::io::Error`
+/// sources kept as text.
+impl From<AdminError> for ServerError {
+    fn from(e: AdminError) -> Self {
+        let server = |host: &str, port: u16| format!("{host}:{port}");
+        match e {
+            AdminError::Connect { host, port, source } => ServerError::Connect {
+                server: server(&host, port),
+                reason: source.to_string(),
+            },
+            AdminError::Timeout {
+                host,
+                port,
+                what,
+                after,
+            } => ServerError::Timeout {
+                server: server(&host, port),
+                what,
+                after_ms: after.as_millis() as u64,
+            },
+            AdminError::UnexpectedReply {
+                host,
+                port,
+                command,
+                reply,
+            } => ServerError::Protocol {
+                server: server(&host, port),
+                command,
+                reply,
+            },
+            AdminError::Closed {
+                host,
+                port,
+                command,
+            } => ServerError::Closed {
+                server: server(&host, port),
+                command,
+            },
+            AdminError::Io {
+                host,
+                port,
+                command,
+                source,
+            } => ServerError::Io {
+                server: server(&host, port),
+                command,
+                reason: source.to_string(),
+            },
         }
     }
 }

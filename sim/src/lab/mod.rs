@@ -11,6 +11,7 @@ pub mod boot;
 pub mod cloud_driver;
 pub mod network;
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
@@ -18,7 +19,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
 use crate::haproxy::{presets, run_haproxy};
-use crate::machine::{factory, start_machine, MachineControl, MachineSpec};
+use crate::machine::{derive_seed, factory, start_machine, MachineControl, MachineSpec};
 use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
 use crate::trace::{record, Event};
@@ -126,6 +127,22 @@ pub struct MonitSetup {
     pub cloud: SimCloud,
     /// The monit machine's disk: survives a restart of the controller process.
     pub store: MemoryStore,
+    /// The lab's seed, and how many times a controller has started in this lab: together
+    /// they give each start its epoch (see `failover::controller::Controller::new`),
+    /// distinct and reproducible, never from the OS or a wall clock.
+    pub seed: u64,
+    pub starts: Rc<Cell<u64>>,
+}
+
+impl MonitSetup {
+    /// The epoch of the next controller start. Counted over the whole lab, not per
+    /// process incarnation, so that even a rebuilt monit machine with an empty disk
+    /// would not repeat an earlier state's epoch.
+    pub fn next_epoch(&self) -> u64 {
+        let n = self.starts.get();
+        self.starts.set(n + 1);
+        derive_seed(self.seed, &["monit", "controller epoch", &n.to_string()])
+    }
 }
 
 /// The deployment the controller starts from: the seed lab, addressed by IP.
@@ -210,10 +227,12 @@ pub fn machine_spec(
                     "controller".to_string(),
                     factory(move |_ctx| {
                         let s = setup.clone();
+                        let epoch = s.next_epoch();
                         async move {
                             match Shell::new(
                                 s.config,
                                 s.deployment,
+                                epoch,
                                 TurmoilConnector,
                                 s.cloud,
                                 s.store,
@@ -261,6 +280,8 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         deployment: seed_deployment(|n| ips[n]),
         cloud: cloud.clone(),
         store: MemoryStore::default(),
+        seed: options.seed,
+        starts: Rc::new(Cell::new(0)),
     });
     let mut lab = Lab {
         sim,
