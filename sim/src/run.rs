@@ -7,13 +7,14 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use failover::config::ControllerConfig;
+use failover::layout::Topology;
 
 use serde::Serialize;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
 use crate::cloud::driver;
-use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
+use crate::lab::{self, Lab, LabOptions};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::trace::{Trace, TraceEvent, TraceLayer, TARGET};
@@ -126,6 +127,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let latency = scenario.topology.latency.to_std();
     let options = LabOptions {
         seed,
+        topology: scenario.topology.lab(),
         tick: scenario.topology.tick.to_std(),
         latency,
         // Room after the run for the final check and read-back.
@@ -135,7 +137,11 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     };
     let mut lab = lab::build(&options);
     let mut nemesis = Nemesis::new(&scenario.faults);
-    let watch = Watch::default();
+    let watch = Watch {
+        topology: Rc::new(options.topology.clone()),
+        live: Rc::default(),
+        changes: Rc::default(),
+    };
     let mut watching = false;
     let mut last_census = (0, 0);
     while lab.sim.elapsed() < duration {
@@ -222,8 +228,9 @@ fn live_machines(lab: &Lab) -> Vec<Live> {
 }
 
 /// Watches redundancy during the run: when it was lost and when it came back.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Watch {
+    topology: Rc<Topology>,
     live: Rc<RefCell<Vec<Live>>>,
     /// (time, redundant) at each change.
     changes: Rc<RefCell<Vec<(Duration, bool)>>>,
@@ -237,9 +244,7 @@ impl Watch {
     async fn run(self) -> turmoil::Result {
         loop {
             let live = self.live.borrow().clone();
-            let ok = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002])
-                .await
-                .ok;
+            let ok = redundancy::check(&live, &self.topology).await.ok;
             let now = turmoil::sim_elapsed().unwrap_or_default();
             {
                 let mut changes = self.changes.borrow_mut();
@@ -265,17 +270,20 @@ impl Watch {
 /// After the run: is the lab fully redundant, and what does each port's master hold.
 fn final_check(lab: &mut Lab, trace: &Trace) -> (Redundancy, BTreeMap<u16, ReadBack>) {
     let live = live_machines(lab);
-    let keys: BTreeMap<u16, Vec<String>> = [7001u16, 7002]
-        .iter()
-        .map(|p| (*p, written_keys(&lab.history, *p)))
+    let topology = lab.topology.clone();
+    let keys: BTreeMap<u16, Vec<String>> = topology
+        .app_ports()
+        .into_iter()
+        .map(|p| (p, written_keys(&lab.history, p)))
         .collect();
     type Out = Rc<RefCell<Option<(Redundancy, BTreeMap<u16, ReadBack>)>>>;
     let out: Out = Rc::default();
     let sink = out.clone();
     lab.sim.client("final-check", async move {
-        let r = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002]).await;
+        let r = redundancy::check(&live, &topology).await;
         let mut state = BTreeMap::new();
-        for (app_port, redis_port) in [(7001u16, 9001u16), (7002, 9002)] {
+        for redis_port in topology.redis_port_list() {
+            let app_port = topology.app_port(redis_port);
             let master = r
                 .masters
                 .get(&redis_port)
