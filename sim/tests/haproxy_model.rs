@@ -357,9 +357,12 @@ fn rendered_config_passes_haproxy_check() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
+    let ten = Topology::with_redis_ports(10).unwrap();
     for config in [
         presets::haproxy_node(&Topology::seed(), "haproxy1"),
         presets::app_local(&Topology::seed()),
+        presets::haproxy_node(&ten, "haproxy1"),
+        presets::app_local(&ten),
     ] {
         let mut with_options = config.clone();
         with_options.timeout_check = Some(Duration::from_millis(700));
@@ -370,7 +373,8 @@ fn rendered_config_passes_haproxy_check() {
         for (i, c) in [config, with_options].into_iter().enumerate() {
             let text = c.render_cfg(&|_host, port| ("127.0.0.1".to_string(), 20000 + port % 10000));
             assert!(text.contains("tcp-check") || c.name == "app");
-            let path = dir.path().join(format!("{}-{i}.cfg", c.name));
+            let ports = c.frontends.len();
+            let path = dir.path().join(format!("{}-{ports}-{i}.cfg", c.name));
             std::fs::write(&path, &text).unwrap();
             let out = std::process::Command::new(haproxy)
                 .arg("-c")
