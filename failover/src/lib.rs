@@ -2,11 +2,12 @@
 //! unchanged in the lab (`sim/`, under turmoil) and in production (`failoverd`).
 //!
 //! Layout:
-//! - [`controller`]: the decisions, as a pure state machine (observations in, actions out;
-//!   no I/O, no clock, no randomness): detection, and recovery plans run step by step.
-//! - [`plan`]: recovery plans as data (the seed's step lists) and the operations a step
-//!   becomes; [`observation`]: what the controller is told; [`config`]: its settings and
-//!   the deployment it starts from; [`layout`]: machines, roles, ports, backend names.
+//! - The decisions live in the `failover-core` crate (pure: no I/O, no clock, no
+//!   runtime), re-exported here under their own names: [`controller`] (the state machine:
+//!   detection, and recovery plans run step by step), [`plan`] (the seed's step lists and
+//!   the operations a step becomes), [`observation`] (what the controller is told),
+//!   [`config`] (its settings and the deployment it starts from), [`layout`] (machines,
+//!   roles, ports, backend names), [`event`] (typed events, the checkers' input).
 //! - [`shell`]: the async loop around the controller: polls, runs steps, saves state.
 //! - [`effects`]: the traits the shell acts through (connector, cloud, store);
 //!   [`store`]: memory and file stores; [`connector`]: tokio's connector.
@@ -14,15 +15,11 @@
 //! - [`resp`]: a RESP2 client over any async byte stream; [`runtime_api`]: a client of
 //!   HAProxy's runtime API (the stats socket's text protocol).
 
+pub use failover_core::{config, controller, event, layout, observation, plan};
+
 pub mod admin;
-pub mod config;
 pub mod connector;
-pub mod controller;
 pub mod effects;
-pub mod event;
-pub mod layout;
-pub mod observation;
-pub mod plan;
 pub mod resp;
 pub mod runtime_api;
 pub mod shell;

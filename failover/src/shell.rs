@@ -23,8 +23,15 @@ use crate::plan::Operation;
 /// The tracing target of the controller's events.
 pub const TARGET: &str = "failover";
 
+/// Where the shell hands every event of the controller's (the lab's trace, failoverd's
+/// audit log). Logging through `tracing` happens whether or not one is set.
+pub type Recorder = Rc<dyn Fn(crate::event::Event)>;
+
 pub struct Shell<C, K, S> {
     controller: Controller,
+    recorder: Option<Recorder>,
+    /// Plans resumed from the store, reported once the shell runs.
+    resumed: Option<usize>,
     redis: Rc<RedisAdmin<C>>,
     haproxy: Rc<HaproxyAdmin<C>>,
     cloud: Rc<K>,
@@ -46,11 +53,12 @@ where
         store: S,
     ) -> Result<Self, String> {
         config.validate()?;
+        let mut resumed = None;
         let controller = match store.load() {
             Some(state) => {
                 let c = Controller::restore(&state)
                     .map_err(|e| format!("the saved controller state is unreadable: {e}"))?;
-                tracing::info!(target: TARGET, source = "controller", plans = c.active_plans().count(), "resumed from the saved state");
+                resumed = Some(c.active_plans().count());
                 c
             }
             None => Controller::new(config.clone(), deployment),
@@ -64,9 +72,23 @@ where
                 ops_timeout,
             )),
             controller,
+            recorder: None,
+            resumed,
             cloud: Rc::new(cloud),
             store,
         })
+    }
+
+    /// Hands every controller event to `recorder` as well as to the log.
+    pub fn with_recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    fn record(&self, event: crate::event::Event) {
+        if let Some(r) = &self.recorder {
+            r(event);
+        }
     }
 
     pub fn controller(&self) -> &Controller {
@@ -82,6 +104,10 @@ where
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.store.save(&self.controller.snapshot());
+        if let Some(plans) = self.resumed.take() {
+            tracing::info!(target: TARGET, source = "controller", plans, "resumed from the saved state");
+            self.record(crate::event::Event::Resumed { plans });
+        }
         loop {
             let observation = tokio::select! {
                 biased;
@@ -145,6 +171,7 @@ where
                 op,
             } => {
                 tracing::info!(target: TARGET, source = "controller", plan, step, kind = ?kind, op = ?op, "step started");
+                self.record(crate::event::Event::StepStarted { plan, step, kind });
                 let (redis, haproxy, cloud) =
                     (self.redis.clone(), self.haproxy.clone(), self.cloud.clone());
                 let config = self.controller.config().clone();
@@ -153,7 +180,10 @@ where
                     let _ = tx.send(Observation::StepFinished { plan, step, result });
                 });
             }
-            Action::Event(event) => log_event(&event),
+            Action::Event(event) => {
+                log_event(&event);
+                self.record(event.into());
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ use std::rc::Rc;
 use tokio::sync::Notify;
 
 use crate::signal::Signal;
+use crate::trace::{record, Event};
 use tokio::task::JoinSet;
 
 /// What a process is handed when it starts.
@@ -181,7 +182,20 @@ pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
             ProcessCommand::Pause(name) => set_paused(&mut slots, name, true),
             ProcessCommand::Resume(name) => set_paused(&mut slots, name, false),
         };
-        tracing::info!(target: crate::trace::TARGET, machine = %spec.name, ?command, took_effect, "process command");
+        let (verb, process) = match &command {
+            ProcessCommand::Kill(p) => ("kill", p),
+            ProcessCommand::Start(p) => ("start", p),
+            ProcessCommand::Pause(p) => ("pause", p),
+            ProcessCommand::Resume(p) => ("resume", p),
+        };
+        record(
+            &spec.name,
+            Event::ProcessCommand {
+                command: verb.to_string(),
+                process: process.clone(),
+                took_effect,
+            },
+        );
         control.inner.events.borrow_mut().push(ProcessEvent {
             at: turmoil::sim_elapsed().unwrap_or_default(),
             machine: spec.name.clone(),

@@ -10,24 +10,22 @@ use failover::config::ControllerConfig;
 use failover::layout::Topology;
 
 use serde::Serialize;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Layer;
 
-use crate::cloud::driver;
+use crate::lab::cloud_driver as driver;
 use crate::lab::{self, Lab, LabOptions};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
-use crate::trace::{Trace, TraceEvent, TraceLayer, TARGET};
+use crate::trace::{record, Event, Recording, Trace, TraceEvent};
 use crate::workload::{read_back_from, written_keys, ReadBack};
 use crate::workload::{Mix, WorkloadConfig};
 use judge::checker::{self, Analysis, ExpectationResult};
-use judge::history::Event;
+use judge::history::Entry;
 use scenario::Scenario;
 
 /// Everything a run produced.
 pub struct RunResult {
     pub seed: u64,
-    pub history: Vec<Event>,
+    pub history: Vec<Entry>,
     pub trace: Vec<TraceEvent>,
     /// What each app port's data looked like on its master after the run.
     pub final_state: BTreeMap<u16, ReadBack>,
@@ -39,6 +37,12 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Whether the run passed: every fault took effect and every expectation was met. The one
+    /// decision behind `failover-sim run`'s exit code and the check of scenarios' status.
+    pub fn passed(&self) -> bool {
+        self.failures().is_empty()
+    }
+
     /// Why the run failed: faults that never took effect, expectations not met.
     pub fn failures(&self) -> Vec<String> {
         let mut out = self.summary.fault_problems.clone();
@@ -85,26 +89,12 @@ pub fn workload_config(scenario: &Scenario) -> WorkloadConfig {
     }
 }
 
-/// Runs `scenario` with `seed`. Logs go to stderr as `RUST_LOG` asks; the trace is
-/// collected whatever `RUST_LOG` says.
+/// Runs `scenario` with `seed`. The trace is recorded whatever `RUST_LOG` says; logs go
+/// wherever the process's `tracing` subscriber sends them.
 pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
     let trace = Trace::default();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let subscriber = tracing_subscriber::registry()
-        .with(
-            TraceLayer::new(trace.clone()).with_filter(
-                tracing_subscriber::filter::Targets::new()
-                    .with_target(TARGET, tracing::Level::INFO)
-                    .with_target(crate::trace::CONTROLLER_TARGET, tracing::Level::INFO),
-            ),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_filter(filter),
-        );
-    tracing::subscriber::with_default(subscriber, || run_inner(scenario, seed, &trace))
+    let _recording = Recording::start(&trace);
+    run_inner(scenario, seed, &trace)
 }
 
 /// The controller's settings from the scenario's `[failover]` table.
@@ -149,7 +139,8 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         nemesis.before_step(&mut lab);
         lab.cloud.state().borrow_mut().arm(&mut nemesis.cloud);
         if let Err(e) = lab.sim.step() {
-            tracing::error!(target: TARGET, source = "lab", error = %e, "the simulation stopped");
+            let error = e.to_string();
+            record("lab", Event::WorldStopped { error });
             break;
         }
         trace.set_now(lab.sim.elapsed());
@@ -322,7 +313,7 @@ fn final_check(lab: &mut Lab, trace: &Trace) -> (Redundancy, BTreeMap<u16, ReadB
     })
 }
 
-pub fn history_jsonl(history: &[Event]) -> String {
+pub fn history_jsonl(history: &[Entry]) -> String {
     let mut out = String::new();
     for e in history {
         out.push_str(&serde_json::to_string(e).expect("history events serialize"));

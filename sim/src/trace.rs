@@ -1,95 +1,60 @@
-//! The trace of a run: every fault and every state change, with the simulated time it
-//! happened, one JSON object per line.
+//! Recording the trace of a lab run: models, the nemesis, the cloud and the controller call
+//! [`record`] with a typed [`Event`]; the run that is recording on this thread (see
+//! [`Recording`]) stamps it with the simulated time and keeps it. The same call writes a
+//! `tracing` line with target [`TARGET`], for people reading `RUST_LOG` output; nothing
+//! reads those lines back.
 //!
-//! Models announce state changes with `tracing` events whose target is [`TARGET`]
-//! (`tracing::info!(target: "lab", machine = .., ...)`); [`TraceLayer`] records those into
-//! the run's [`Trace`], tagged with the machine named in the event.
-//! The same events also reach the ordinary log when `RUST_LOG` asks for them.
+//! Why a thread-local rather than a handle in every model: turmoil runs one lab on one
+//! thread, the models are many small tasks, and a sweep or explore runs several labs on
+//! several threads. A thread-local scoped to the run is what `tracing`'s own default
+//! subscriber does, and it keeps the models' signatures free of a trace handle.
 
-use std::fmt::Write as _;
-use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Layer;
+use std::cell::RefCell;
 
-/// The tracing target of events that belong in the trace.
+pub use judge::trace::{Event, ServerStatus, Trace, TraceEvent};
+
+/// The tracing target of the log lines that mirror recorded events.
 pub const TARGET: &str = "lab";
-/// The failover controller's events (`failover::shell::TARGET`) belong in it too.
-pub const CONTROLLER_TARGET: &str = failover::shell::TARGET;
 
-pub use judge::trace::{Trace, TraceEvent};
-
-/// Records [`TARGET`] events into a [`Trace`].
-pub struct TraceLayer {
-    trace: Trace,
+thread_local! {
+    static RECORDING: RefCell<Option<Trace>> = const { RefCell::new(None) };
 }
 
-impl TraceLayer {
-    pub fn new(trace: Trace) -> Self {
-        Self { trace }
+/// While alive, [`record`] on this thread appends to `trace`; dropping it restores
+/// whatever was recording before (runs can nest: a probe inside a test run).
+pub struct Recording {
+    previous: Option<Trace>,
+}
+
+impl Recording {
+    pub fn start(trace: &Trace) -> Self {
+        let previous = RECORDING.with(|r| r.borrow_mut().replace(trace.clone()));
+        Recording { previous }
     }
 }
 
-impl<S> Layer<S> for TraceLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let target = event.metadata().target();
-        if target != TARGET && target != CONTROLLER_TARGET {
-            return;
+impl Drop for Recording {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        RECORDING.with(|r| *r.borrow_mut() = previous);
+    }
+}
+
+/// Records `event` as happening to `source` (a machine, "nemesis", "ec2", "controller",
+/// "lab") now: the simulated time inside a step, else the runner's clock (events between
+/// steps, such as the nemesis's).
+pub fn record(source: &str, event: Event) {
+    tracing::info!(target: TARGET, source, ?event);
+    RECORDING.with(|r| {
+        if let Some(trace) = &*r.borrow() {
+            let at_ms = turmoil::sim_elapsed()
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or_else(|| trace.now_ms());
+            trace.record(TraceEvent {
+                at_ms,
+                source: source.to_string(),
+                event,
+            });
         }
-        let mut v = Fields::default();
-        event.record(&mut v);
-        // Models name their machine in a field (turmoil's per-host spans would cost a span
-        // per host per tick to follow).
-        let source = ["source", "machine", "proxy"]
-            .iter()
-            .find_map(|k| v.take(k))
-            .unwrap_or_else(|| "lab".to_string());
-        let at_ms = turmoil::sim_elapsed()
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_else(|| self.trace.now_ms());
-        // The simulated time is the event's own; a model's `at` field would repeat it.
-        v.take("at");
-        self.trace.record(TraceEvent {
-            at_ms,
-            source,
-            what: v.take("message").unwrap_or_default(),
-            detail: v.render(),
-        });
-    }
-}
-
-#[derive(Default)]
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn take(&mut self, name: &str) -> Option<String> {
-        let i = self.0.iter().position(|(k, _)| k == name)?;
-        Some(self.0.remove(i).1)
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::new();
-        for (k, v) in &self.0 {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            let _ = write!(out, "{k}={v}");
-        }
-        out
-    }
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push((field.name().to_string(), value.to_string()));
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .push((field.name().to_string(), format!("{value:?}")));
-    }
+    });
 }

@@ -2,7 +2,7 @@
 //! termination, booted machines that answer, and determinism.
 //!
 //! Simulation tests run a "controller" client host that calls `SimCloud`, while the test's
-//! own loop steps turmoil and plays the driver (`cloud::driver::after_step`), as the run
+//! own loop steps turmoil and plays the driver (`lab::cloud_driver::after_step`), as the run
 //! loop does. Pure tests drive `CloudState` and the timing draws directly.
 
 use std::cell::RefCell;
@@ -16,10 +16,10 @@ use failover::resp::{render, RespConnection};
 use judge::history::History;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sim::cloud::{boot, driver, timing, CloudEvent, CloudState, SimCloud};
+use sim::cloud::{timing, CloudEvent, CloudFaults, CloudState, SimCloud};
+use sim::lab::{boot, cloud_driver as driver};
 use sim::lab::{Lab, MachineHandle};
 use sim::machine::MachineControl;
-use sim::nemesis::CloudFaults;
 
 const SEED: u64 = 7;
 
@@ -253,7 +253,7 @@ fn slow_boot_adds_its_extra() {
 fn terminate_then_describe_and_the_machine_goes_silent() {
     let mut lab = lab();
     boot::add_machine(&mut lab, "redis1", MachineRole::Redis, SEED);
-    let cloud = SimCloud::for_lab(&lab, SEED);
+    let cloud = SimCloud::with_machines(SEED, lab.machines.iter().map(|(n, m)| (n.as_str(), m.ip)));
     // The controller is a machine of the lab too, so the kill silences its link.
     let ip = lab.sim.lookup("controller");
     lab.machines.insert(

@@ -9,6 +9,7 @@ use sim::run::{history_jsonl, run, trace_jsonl};
 /// Exercises every kind of fault the lab can apply without a controller.
 const MIXED: &str = r#"
 description = "a bit of everything"
+status = "must-pass"
 duration = "50s"
 seed = 5
 
@@ -86,7 +87,7 @@ fn same_seed_same_bytes_in_one_process() {
     let (h1, t1) = outputs(5);
     let (h2, t2) = outputs(5);
     assert!(h1.lines().count() > 1000, "the workload ran");
-    assert!(t1.contains("fault took effect"));
+    assert!(t1.contains("\"event\":\"fault-took-effect\""));
     assert_eq!(h1, h2, "histories differ");
     assert_eq!(t1, t2, "traces differ");
 }

@@ -271,6 +271,12 @@ fn an_exploration_writes_a_found_scenario_that_reproduces() {
     let written = scenario::load(path).unwrap();
     assert_eq!(written.seed, seed);
     assert!(written.description.contains("failover-sim explore"));
+    match &written.status {
+        scenario::Status::KnownWeakness { reason } => {
+            assert!(reason.contains("max_failed_requests fails"), "{reason}")
+        }
+        other => panic!("a finding is written as a known weakness, not {other:?}"),
+    }
     let result = sim::run::run(&written, written.seed);
     assert!(result.summary.fault_problems.is_empty());
     assert!(result

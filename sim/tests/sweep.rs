@@ -1,5 +1,6 @@
-//! `failover-sim sweep`, `merge` and `run --check-determinism`, through the binary, on a
-//! tiny scenario (20 s, one kill and restart) so a handful of seeds takes seconds.
+//! `failover-sim sweep`, `merge`, `run --check-determinism` and `run` on a known weakness,
+//! through the binary, on a tiny scenario (20 s, one kill and restart) so a handful of
+//! seeds takes seconds.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,6 +11,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_failover-sim");
 
 const TINY: &str = r#"
 description = "tiny: redis1's replica process on 9002 is killed and restarted"
+status = "must-pass"
 duration = "20s"
 seed = 1
 
@@ -131,6 +133,50 @@ fn an_impossible_expectation_fails_every_seed_with_reproduce_commands() {
             .matches("<failure message=\"expectation not met")
             .count(),
         2
+    );
+}
+
+#[test]
+fn run_says_a_known_weakness_is_known_and_keeps_the_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let weak = TINY.replace(
+        "status = \"must-pass\"",
+        "status = \"known-weakness\"\nreason = \"redundancy cannot be back at once\"",
+    );
+    let out = out_dir(tmp.path(), "out");
+    let run = |name: &str, text: &str| {
+        let path = scenario(tmp.path(), name, text);
+        let o = failover_sim(&["run", &path, "--out", out.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        (path, o.status.code(), stdout, stderr)
+    };
+
+    let (path, code, stdout, stderr) = run("weak.toml", &format!("{weak}{IMPOSSIBLE}"));
+    assert_eq!(
+        code,
+        Some(1),
+        "an unmet expectation fails whatever the status"
+    );
+    assert!(
+        stdout.contains("status    known-weakness: redundancy cannot be back at once"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "note: {path} is a known weakness: redundancy cannot be back at once"
+        )),
+        "{stderr}"
+    );
+
+    let (path, code, _, stderr) = run("fixed.toml", &weak);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "note: {path} is marked known-weakness (redundancy cannot be back at once) but \
+             passed at its pinned seed"
+        )),
+        "{stderr}"
     );
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use judge::history::{Event, History, OpKind, Phase};
+use judge::history::{Entry, History, OpKind, Phase};
 use sim::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCommand, ProcessCtx};
 use sim::redis::{run_redis, RedisConfig};
 use sim::workload::{read_back, run_workload, written_keys, ReadBack, WorkloadConfig};
@@ -92,14 +92,14 @@ fn config(clients: u32, rate: f64) -> WorkloadConfig {
 
 /// Every invoke has exactly one completion, after it, by the same client; returns
 /// op -> (invoke, completion).
-fn pairs(history: &History) -> BTreeMap<u64, (Event, Event)> {
+fn pairs(history: &History) -> BTreeMap<u64, (Entry, Entry)> {
     let mut invokes = BTreeMap::new();
     let mut done = BTreeMap::new();
     for e in history.events() {
         if e.phase == Phase::Invoke {
             assert!(invokes.insert(e.op, e).is_none(), "op invoked twice");
         } else {
-            let inv: &Event = invokes.get(&e.op).expect("completion after its invoke");
+            let inv: &Entry = invokes.get(&e.op).expect("completion after its invoke");
             assert_eq!((inv.client, inv.f, &inv.key), (e.client, e.f, &e.key));
             assert!(e.at_ms >= inv.at_ms);
             assert!(done.insert(e.op, e).is_none(), "op completed twice");
@@ -272,7 +272,7 @@ fn silent_server_makes_ops_unknown_and_clients_back_off() {
     config.stop = Duration::from_secs(12);
     let (history, found) = app(&mut sim, seed, config, "silent");
     sim.run().expect("simulation runs");
-    let ops: Vec<(Event, Event)> = pairs(&history).into_values().collect();
+    let ops: Vec<(Entry, Entry)> = pairs(&history).into_values().collect();
     // Invokes at 1000, then each timeout (1 s) plus a backoff doubling from 100 ms to 1 s:
     // 2100, 3300, 4700, 6500, 8500, 10500; 12500 is after stop.
     let invoked: Vec<u64> = ops.iter().map(|(i, _)| i.at_ms).collect();

@@ -42,7 +42,7 @@ pub enum OpKind {
 
 /// One line of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
+pub struct Entry {
     /// Simulated time in milliseconds since the start of the run.
     pub at_ms: u64,
     pub client: u32,
@@ -66,7 +66,7 @@ pub struct Event {
 /// A shared, append-only history.
 #[derive(Clone, Default)]
 pub struct History {
-    events: Rc<RefCell<Vec<Event>>>,
+    events: Rc<RefCell<Vec<Entry>>>,
     // Op indices are handed out here rather than by each client so that they stay unique
     // across clients, workloads and restarts of the workload process sharing one history.
     next_op: Rc<Cell<u64>>,
@@ -84,17 +84,17 @@ impl History {
         op
     }
 
-    pub fn record(&self, event: Event) {
+    pub fn record(&self, event: Entry) {
         self.events.borrow_mut().push(event);
     }
 
     /// A copy of every event so far, in the order they were recorded.
-    pub fn events(&self) -> Vec<Event> {
+    pub fn events(&self) -> Vec<Entry> {
         self.events.borrow().clone()
     }
 
     /// A borrow of the events, for checkers that only read (do not record while holding it).
-    pub fn borrow(&self) -> Ref<'_, Vec<Event>> {
+    pub fn borrow(&self) -> Ref<'_, Vec<Entry>> {
         self.events.borrow()
     }
 
@@ -123,7 +123,7 @@ impl History {
         let history = Self::default();
         let mut max_op = None;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let event: Event = serde_json::from_str(line)?;
+            let event: Entry = serde_json::from_str(line)?;
             max_op = max_op.max(Some(event.op));
             history.record(event);
         }

@@ -1,21 +1,21 @@
-//! The trace of a run: every fault and every state change, with the time it happened, one
-//! JSON object per line in `trace.jsonl`.
+//! The trace of a run: every typed [`Event`] (faults, state changes, the controller's
+//! decisions) with the time it happened and who it happened to, one JSON object per line
+//! in `trace.jsonl`. Checkers match on the events' variants, never on log text.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+pub use failover_core::event::{Event, ServerStatus};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEvent {
     pub at_ms: u64,
-    /// The machine the event happened on, or "nemesis" / "lab".
+    /// The machine the event happened on, or "nemesis", "ec2", "controller", "lab".
     pub source: String,
-    /// What happened, in a few words ("server DOWN", "fault", "MASTER MODE enabled").
-    pub what: String,
-    /// The event's fields, `key=value` separated by spaces, in the order they were written.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub detail: String,
+    #[serde(flatten)]
+    pub event: Event,
 }
 
 /// The trace of one run, shared between the layer (inside the simulation) and the runner.

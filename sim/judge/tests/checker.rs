@@ -4,18 +4,19 @@
 
 use std::collections::BTreeMap;
 
+use failover_core::plan::PlanKind;
 use judge::checker::{self, analyze, Analysis, Input};
 use judge::fault_record::FaultRecord;
-use judge::history::{Event, OpKind, Phase};
+use judge::history::{Entry, OpKind, Phase};
 use judge::read_back::ReadBack;
 use judge::report::{self, ReportInput};
-use judge::trace::TraceEvent;
-use scenario::{Expect, SimDuration};
+use judge::trace::{Event, ServerStatus, TraceEvent};
+use scenario::{Expect, SimDuration, Status};
 
 // ---- builders -------------------------------------------------------------------------
 
-fn ev(at_ms: u64, op: u64, phase: Phase, f: OpKind, key: &str, value: Option<&str>) -> Event {
-    Event {
+fn ev(at_ms: u64, op: u64, phase: Phase, f: OpKind, key: &str, value: Option<&str>) -> Entry {
+    Entry {
         at_ms,
         client: (op % 2) as u32,
         op,
@@ -31,7 +32,7 @@ fn ev(at_ms: u64, op: u64, phase: Phase, f: OpKind, key: &str, value: Option<&st
 /// An operation: its invoke at `at`, its completion `took` later with `phase`.
 #[allow(clippy::too_many_arguments)]
 fn op(
-    h: &mut Vec<Event>,
+    h: &mut Vec<Entry>,
     op: u64,
     f: OpKind,
     key: &str,
@@ -45,16 +46,39 @@ fn op(
     h.push(ev(at + took, op, phase, f, key, result));
 }
 
-fn set(h: &mut Vec<Event>, n: u64, key: &str, value: &str, at: u64, phase: Phase) {
+fn set(h: &mut Vec<Entry>, n: u64, key: &str, value: &str, at: u64, phase: Phase) {
     op(h, n, OpKind::Write, key, Some(value), at, 5, phase, None);
 }
 
-fn tr(at_ms: u64, source: &str, what: &str, detail: &str) -> TraceEvent {
+fn tr(at_ms: u64, source: &str, event: Event) -> TraceEvent {
     TraceEvent {
         at_ms,
         source: source.to_string(),
-        what: what.to_string(),
-        detail: detail.to_string(),
+        event,
+    }
+}
+
+fn crash(machine: &str) -> Event {
+    Event::FaultTookEffect {
+        fault: 0,
+        kind: "crash".into(),
+        machine: Some(machine.into()),
+        process: None,
+        detail: None,
+    }
+}
+
+fn replica_of(port: u16, master: &str) -> Event {
+    Event::ReplicaOf {
+        port,
+        master: master.into(),
+    }
+}
+
+fn failed(machine: &str) -> Event {
+    Event::MachineFailed {
+        machine: machine.into(),
+        failures: 3,
     }
 }
 
@@ -74,7 +98,7 @@ fn state(rb: ReadBack) -> BTreeMap<u16, ReadBack> {
     BTreeMap::from([(rb.port, rb)])
 }
 
-fn run(history: &[Event], trace: &[TraceEvent], f: impl FnOnce(&mut Input)) -> Analysis {
+fn run(history: &[Entry], trace: &[TraceEvent], f: impl FnOnce(&mut Input)) -> Analysis {
     let mut input = Input::new(history, trace, 60_000);
     f(&mut input);
     analyze(&input)
@@ -420,12 +444,7 @@ fn a_history_of_successes_has_no_window() {
 // ---- split brain -----------------------------------------------------------------------
 
 fn accepted(at: u64, machine: &str, port: u16) -> TraceEvent {
-    tr(
-        at,
-        machine,
-        "write accepted as master",
-        &format!("port={port}"),
-    )
+    tr(at, machine, Event::WriteAccepted { port })
 }
 
 #[test]
@@ -434,12 +453,7 @@ fn two_masters_overlapping_three_seconds_is_three_seconds_of_split_brain() {
         accepted(10_000, "redis1", 9001),
         accepted(10_000, "redis1", 9002),
         accepted(20_000, "redis2", 9001),
-        tr(
-            23_000,
-            "redis1",
-            "REPLICAOF",
-            "port=9001 master=redis2:9001",
-        ),
+        tr(23_000, "redis1", replica_of(9001, "redis2:9001")),
     ];
     let a = run(&[], &trace, |_| {});
     let sb = &a.split_brain;
@@ -456,26 +470,11 @@ fn two_masters_overlapping_three_seconds_is_three_seconds_of_split_brain() {
 fn a_handover_or_a_crash_before_the_new_master_is_no_split_brain() {
     let trace = vec![
         accepted(10_000, "redis1", 9001),
-        tr(
-            20_000,
-            "redis1",
-            "REPLICAOF",
-            "port=9001 master=redis2:9001",
-        ),
+        tr(20_000, "redis1", replica_of(9001, "redis2:9001")),
         accepted(20_000, "redis2", 9001),
         accepted(10_000, "redis1", 9002),
-        tr(
-            30_000,
-            "nemesis",
-            "fault took effect",
-            "fault=0 kind=crash detail=redis1",
-        ),
-        tr(
-            31_000,
-            "redis2",
-            "MASTER MODE enabled (REPLICAOF NO ONE)",
-            "port=9002",
-        ),
+        tr(30_000, "nemesis", crash("redis1")),
+        tr(31_000, "redis2", Event::Promoted { port: 9002 }),
         accepted(31_000, "redis2", 9002),
     ];
     let a = run(&[], &trace, |_| {});
@@ -488,12 +487,7 @@ fn split_brain_ends_with_a_crash_or_the_run() {
     let trace = vec![
         accepted(10_000, "redis1", 9001),
         accepted(20_000, "redis2", 9001),
-        tr(
-            22_000,
-            "nemesis",
-            "fault took effect",
-            "fault=0 kind=crash detail=redis1",
-        ),
+        tr(22_000, "nemesis", crash("redis1")),
         accepted(50_000, "redis3", 9002),
         accepted(58_000, "redis4", 9002),
     ];
@@ -545,12 +539,7 @@ fn fault_timings_measure_detection_first_write_and_redundancy() {
         Some("a"),
     );
     set(&mut h, 4, "w:7001:1:4", "c", 32_000, Phase::Ok); // acked at 32_005
-    let trace = vec![tr(
-        33_000,
-        "controller",
-        "machine failed",
-        "machine=redis1 failures=3",
-    )];
+    let trace = vec![tr(33_000, "controller", failed("redis1"))];
     let a = run(&h, &trace, |i| {
         i.faults = vec![fault(0, "crash", 30_000, None)];
         i.redundant_at_ms = Some(60_000);
@@ -649,10 +638,30 @@ fn empty_and_odd_inputs_give_an_answer() {
         ev(30, 1, Phase::Fail, OpKind::Incr, "counter:7001", None),
     ];
     let trace = vec![
-        tr(1, "?", "", ""),
-        tr(2, "redis1", "write accepted as master", "port=notaport"),
-        tr(3, "haproxy1", "Server x", "="),
-        tr(4, "nemesis", "fault took effect", "kind=crash"),
+        // A crash that names no machine, and a kill of a process that is no redis server.
+        tr(1, "?", Event::HaproxyStarted),
+        tr(
+            4,
+            "nemesis",
+            Event::FaultTookEffect {
+                fault: 0,
+                kind: "crash".into(),
+                machine: None,
+                process: None,
+                detail: None,
+            },
+        ),
+        tr(
+            5,
+            "nemesis",
+            Event::FaultTookEffect {
+                fault: 0,
+                kind: "kill".into(),
+                machine: Some("redis1".into()),
+                process: Some("redis-notaport".into()),
+                detail: None,
+            },
+        ),
     ];
     let fin = state(read_back(7001, &[], -5, &[]));
     let a = run(&h, &trace, |i| {
@@ -672,6 +681,7 @@ fn empty_and_odd_inputs_give_an_answer() {
     let input = ReportInput {
         scenario: "odd",
         description: "",
+        status: &Status::MustPass,
         seed: 0,
         analysis: &a,
         faults: &[],
@@ -697,6 +707,7 @@ fn empty_and_odd_inputs_give_an_answer() {
     let input = ReportInput {
         scenario: "late",
         description: "",
+        status: &Status::MustPass,
         seed: 0,
         analysis: &a,
         faults: &[],
@@ -751,44 +762,41 @@ fn synthetic() -> (Analysis, Vec<FaultRecord>, Vec<checker::ExpectationResult>) 
     );
     let trace = vec![
         accepted(5_002, "redis1", 9001),
-        tr(
-            10_000,
-            "nemesis",
-            "fault took effect",
-            "fault=0 kind=crash detail=redis1",
-        ),
+        tr(10_000, "nemesis", crash("redis1")),
         tr(
             11_500,
             "haproxy1",
-            "Server redis_9001/redis1 is DOWN, reason: Layer4 timeout",
-            "",
+            Event::ServerState {
+                backend: "redis_9001".into(),
+                server: "redis1".into(),
+                status: ServerStatus::Down,
+                reason: "Layer4 timeout".into(),
+                active_left: 0,
+                backup_left: 1,
+            },
         ),
+        tr(12_000, "controller", failed("redis1")),
         tr(
             12_000,
             "controller",
-            "machine failed",
-            "machine=redis1 failures=3",
+            Event::PlanStarted {
+                plan: 1,
+                kind: PlanKind::FailedRedis,
+                failed: "redis1".into(),
+                survivor: Some("redis2".into()),
+            },
         ),
+        tr(12_500, "redis2", Event::Promoted { port: 9001 }),
+        tr(13_000, "redis2", Event::WriteAccepted { port: 9001 }),
+        tr(18_000, "redis3", replica_of(9001, "redis2:9001")),
         tr(
-            12_000,
+            19_000,
             "controller",
-            "plan started",
-            "plan=1 kind=MasterFailed",
+            Event::PlanFinished {
+                plan: 1,
+                replacement: Some("redis3".into()),
+            },
         ),
-        tr(
-            12_500,
-            "redis2",
-            "MASTER MODE enabled (REPLICAOF NO ONE)",
-            "port=9001",
-        ),
-        tr(13_000, "redis2", "write accepted as master", "port=9001"),
-        tr(
-            18_000,
-            "redis3",
-            "REPLICAOF",
-            "port=9001 master=redis2:9001",
-        ),
-        tr(19_000, "controller", "plan finished", "plan=1"),
     ];
     let mut fin_keys = BTreeMap::new();
     for port in [7001u16, 7002] {
@@ -824,6 +832,9 @@ fn with_input<T>(f: impl FnOnce(&ReportInput) -> T) -> T {
     f(&ReportInput {
         scenario: "synthetic-crash",
         description: "redis1 crashes at 10s; redis2 takes over",
+        status: &Status::KnownWeakness {
+            reason: "nothing waits for redis2 to have the writes".into(),
+        },
         seed: 7,
         analysis: &a,
         faults: &faults,
@@ -845,6 +856,34 @@ fn the_synthetic_run_finds_what_was_planted() {
 #[test]
 fn markdown_report_snapshot() {
     insta::assert_snapshot!(with_input(report::markdown::markdown));
+}
+
+#[test]
+fn the_markdown_says_whether_a_failure_is_a_regression() {
+    let (a, faults, e) = synthetic();
+    let markdown = |status: &Status| {
+        report::markdown::markdown(&ReportInput {
+            scenario: "synthetic-crash",
+            description: "",
+            status,
+            seed: 7,
+            analysis: &a,
+            faults: &faults,
+            expectations: &e,
+        })
+    };
+    let must_pass = markdown(&Status::MustPass);
+    assert!(
+        must_pass.contains("\n\nStatus: must pass (a failure is a regression).\n\n"),
+        "{must_pass}"
+    );
+    let weak = markdown(&Status::KnownWeakness {
+        reason: "no quorum".into(),
+    });
+    assert!(
+        weak.contains("Status: known weakness (expected to fail until fixed): no quorum\n"),
+        "{weak}"
+    );
 }
 
 #[test]
@@ -929,6 +968,7 @@ fn the_svg_is_balanced_and_shades_each_fault() {
     let input = ReportInput {
         scenario: "two <faults>",
         description: "",
+        status: &Status::MustPass,
         seed: 1,
         analysis: &a,
         faults: &faults,

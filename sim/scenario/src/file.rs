@@ -14,7 +14,7 @@ use crate::duration::SimDuration;
 use crate::error::Problem;
 use crate::fault::{Fault, FaultAction, FAULT_KINDS};
 use crate::location::FieldPath;
-use crate::schema::{Expect, FailoverSettings, Scenario, Topology, Workload};
+use crate::schema::{Expect, FailoverSettings, Scenario, Status, Topology, Workload};
 
 /// The top level of a scenario file.
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,6 +22,12 @@ use crate::schema::{Expect, FailoverSettings, Scenario, Topology, Workload};
 pub(crate) struct ScenarioFile {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
+    // Strings rather than an enum, so that a missing or unknown status gets a message
+    // listing the valid ones and a reason gets checked against the status it goes with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     duration: SimDuration,
     seed: u64,
     #[serde(default)]
@@ -269,9 +275,44 @@ impl FaultTable {
     }
 }
 
+/// `status` and `reason` as written: a known status, and a reason exactly when it is a known
+/// weakness. An empty reason is left to [`crate::validate`], which checks scenarios built in
+/// code too.
+fn status_of(status: Option<String>, reason: Option<String>) -> Result<Status, Problem> {
+    let root = FieldPath::root();
+    let valid = Status::NAMES.join(", ");
+    let Some(status) = status else {
+        return Err(Problem::new(
+            root.key("status"),
+            format!(
+                "missing field `status`; valid statuses: {valid} (a known-weakness also needs \
+                 `reason`)"
+            ),
+        ));
+    };
+    match (status.as_str(), reason) {
+        ("must-pass", None) => Ok(Status::MustPass),
+        ("must-pass", Some(_)) => Err(Problem::new(
+            root.key("reason"),
+            "`reason` applies only to status = \"known-weakness\"; a must-pass scenario says \
+             what it checks in `description`",
+        )),
+        ("known-weakness", Some(reason)) => Ok(Status::KnownWeakness { reason }),
+        ("known-weakness", None) => Err(Problem::new(
+            root.key("status"),
+            "a known-weakness scenario needs `reason`, saying what the weakness is",
+        )),
+        (other, _) => Err(Problem::new(
+            root.key("status"),
+            format!("unknown status '{other}'; valid statuses: {valid}"),
+        )),
+    }
+}
+
 impl ScenarioFile {
-    /// The typed scenario, or the first fault table that does not fit its kind.
+    /// The typed scenario, or the first of its status and fault tables that does not fit.
     pub(crate) fn into_scenario(self) -> Result<Scenario, Problem> {
+        let status = status_of(self.status, self.reason)?;
         let faults = self
             .faults
             .into_iter()
@@ -280,6 +321,7 @@ impl ScenarioFile {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scenario {
             description: self.description,
+            status,
             duration: self.duration,
             seed: self.seed,
             topology: self.topology,
@@ -294,6 +336,8 @@ impl ScenarioFile {
     pub(crate) fn from_scenario(scenario: &Scenario) -> ScenarioFile {
         ScenarioFile {
             description: scenario.description.clone(),
+            status: Some(scenario.status.name().to_string()),
+            reason: scenario.status.reason().map(str::to_string),
             duration: scenario.duration,
             seed: scenario.seed,
             topology: scenario.topology.clone(),

@@ -4,7 +4,7 @@
 //! Replacement machines that the simulated cloud launches during a run get names that do not
 //! exist when the file is read, so a scenario's faults can only name the topology's.
 
-use failover::layout::{MachineRole, Topology};
+use failover_core::layout::{MachineRole, Topology};
 
 /// The process that serves redis port `port` on a redis machine.
 pub fn redis_process(port: u16) -> String {

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! description = "The master's machine crashes while the app writes"
+//! status = "must-pass"
 //! duration = "2m"
 //! seed = 1
 //!
@@ -14,8 +15,14 @@
 //! machine = "redis1"
 //! ```
 //!
-//! The doc comments of [`Scenario`], its tables and [`FaultAction`] are the reference for
-//! every key. Loading goes: TOML syntax (toml's spanned `DeTable`), then serde into the file
+//! The doc comments of [`Scenario`], its tables, [`Status`] and [`FaultAction`] are the
+//! reference for every key.
+//!
+//! `status` is required: `"must-pass"` (the run at the pinned seed meets every expectation
+//! and every fault takes effect), or `"known-weakness"` with `reason = "..."` saying what
+//! fails today. A known weakness without a reason, or with an empty one, is an error, and so
+//! is a reason on a must-pass scenario. Scenarios built in code (`failover-sim explore`,
+//! tests) set [`Status`] themselves. Loading goes: TOML syntax (toml's spanned `DeTable`), then serde into the file
 //! form with the field path tracked, then each fault's kind, then the lab's rules. Every
 //! error, at any stage, names the file, line, column and field:
 //! `scenarios/crash.toml:9:11: faults[0].machine: unknown machine 'redis3'; valid machines: ...`.
@@ -41,7 +48,7 @@ mod validate;
 
 use std::path::Path;
 
-use failover::layout::Topology as LabTopology;
+use failover_core::layout::Topology as LabTopology;
 use toml::de::DeTable;
 
 pub use duration::SimDuration;
@@ -49,7 +56,7 @@ pub use error::{Location, ScenarioError};
 pub use fault::{Fault, FaultAction, FAULT_KINDS};
 pub use lab::{processes_of, redis_process};
 pub use location::FieldPath;
-pub use schema::{Expect, FailoverSettings, Mix, Scenario, Topology, Workload};
+pub use schema::{Expect, FailoverSettings, Mix, Scenario, Status, Topology, Workload};
 
 use error::Problem;
 use file::ScenarioFile;

@@ -2,10 +2,11 @@
 //! field's doc comment says what the TOML key means and what it defaults to.
 //!
 //! The tables here (`[topology]`, `[workload]`, `[expect]`, `[failover]`) are read straight
-//! from TOML; the top level and the `[[faults]]` go through the file form in
-//! [`crate::file`] so that each fault kind gets its own checks and messages.
+//! from TOML; the top level (with its [`Status`]) and the `[[faults]]` go through the file
+//! form in [`crate::file`] so that each fault kind and status gets its own checks and
+//! messages.
 
-use failover::layout::Topology as LabTopology;
+use failover_core::layout::Topology as LabTopology;
 use serde::{Deserialize, Serialize};
 
 use crate::duration::SimDuration;
@@ -16,6 +17,8 @@ use crate::fault::Fault;
 pub struct Scenario {
     /// `description`: one line for reports (optional, default empty).
     pub description: String,
+    /// `status` and `reason`: whether the run passes at its pinned seed (required).
+    pub status: Status,
     /// `duration`: simulated time the run lasts (required), e.g. `"2m"`.
     pub duration: SimDuration,
     /// `seed`: the pinned seed (required, 0 to 2^63-1); `failover-sim --seed` overrides it.
@@ -32,6 +35,45 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
 }
 
+/// `status`: what a run at the pinned seed is expected to give. Required in a file, with no
+/// default, so that every scenario says whether its failure is news: a scenario written
+/// without one fails to load rather than being taken for either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// `status = "must-pass"`: every expectation met and every fault taken effect. A
+    /// failure is a regression. Takes no `reason` (what it checks is its `description`):
+    /// a reason left over from a fixed weakness would tell the next reader something false.
+    MustPass,
+    /// `status = "known-weakness"` with `reason = "..."` (non-empty): an expectation fails
+    /// today, for the reason given. A run that starts passing is news too (the weakness is
+    /// fixed, or the scenario no longer reaches it) and must be looked at.
+    KnownWeakness {
+        /// What the weakness is, in a line.
+        reason: String,
+    },
+}
+
+impl Status {
+    /// The values `status` takes, in the order messages list them.
+    pub const NAMES: [&'static str; 2] = ["must-pass", "known-weakness"];
+
+    /// The value of `status` in a file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::MustPass => Self::NAMES[0],
+            Status::KnownWeakness { .. } => Self::NAMES[1],
+        }
+    }
+
+    /// The known weakness's reason; `None` for must-pass.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Status::MustPass => None,
+            Status::KnownWeakness { reason } => Some(reason),
+        }
+    }
+}
+
 /// `[topology]`: the seed lab's network and how many redis servers each redis machine
 /// holds. The machines are always the seed's six; everything else about them (ports,
 /// processes, proxies) is derived from [`Topology::lab`].
@@ -46,7 +88,7 @@ pub struct Topology {
     /// `redis_ports`: redis servers per redis machine, on ports 9001 to 9000 + N, served by
     /// the proxies on 8001 to 8000 + N and by the app's haproxy on 7001 to 7000 + N
     /// (default 2, the seed's; 1 to 32, see
-    /// [`failover::layout::Topology::REDIS_PORTS`]).
+    /// [`failover_core::layout::Topology::REDIS_PORTS`]).
     pub redis_ports: u16,
 }
 

@@ -7,20 +7,28 @@
 
 use std::collections::BTreeSet;
 
-use failover::layout::Topology as LabTopology;
+use failover_core::layout::Topology as LabTopology;
 
 use crate::duration::SimDuration;
 use crate::error::Problem;
 use crate::fault::{Fault, FaultAction};
 use crate::lab::processes_of;
 use crate::location::FieldPath;
-use crate::schema::{Scenario, Workload};
+use crate::schema::{Scenario, Status, Workload};
 
 type Check = Result<(), Problem>;
 
 /// The first problem with `scenario`, if any.
 pub(crate) fn validate(scenario: &Scenario) -> Check {
     let root = FieldPath::root();
+    if let Status::KnownWeakness { reason } = &scenario.status {
+        if reason.trim().is_empty() {
+            return Err(Problem::new(
+                root.key("reason"),
+                "reason is empty; say what the weakness is",
+            ));
+        }
+    }
     if scenario.duration == SimDuration::ZERO {
         return Err(Problem::new(
             root.key("duration"),

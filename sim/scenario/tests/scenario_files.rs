@@ -2,11 +2,13 @@
 //! `to_toml`, and the exact `file:line:col: field: message` of each class of error.
 
 use scenario::{
-    load, parse, processes_of, to_toml, FaultAction, Mix, Scenario, SimDuration, Topology,
+    load, parse, processes_of, to_toml, FaultAction, Mix, Scenario, SimDuration, Status, Topology,
     Workload, FAULT_KINDS,
 };
 
 const FULL: &str = r#"description = "The master's machine crashes while the app writes"
+status = "known-weakness"
+reason = "asynchronous replication loses the writes redis1 had not shipped"
 duration = "2m"
 seed = 1
 
@@ -95,7 +97,7 @@ kind = "slow-boot"
 extra = "3m"
 "#;
 
-const HEAD: &str = "duration = \"2m\"\nseed = 1\n";
+const HEAD: &str = "duration = \"2m\"\nseed = 1\nstatus = \"must-pass\"\n";
 
 fn full() -> Scenario {
     parse(FULL, "full.toml").expect("the full file parses")
@@ -109,7 +111,7 @@ fn error(text: &str) -> String {
     }
 }
 
-/// The error for a file of HEAD (two lines) followed by `rest`.
+/// The error for a file of HEAD (three lines) followed by `rest`.
 fn error_after_head(rest: &str) -> String {
     error(&format!("{HEAD}{rest}"))
 }
@@ -120,6 +122,12 @@ fn full_file_parses_with_every_fault_kind() {
     assert_eq!(
         s.description,
         "The master's machine crashes while the app writes"
+    );
+    assert_eq!(
+        s.status,
+        Status::KnownWeakness {
+            reason: "asynchronous replication loses the writes redis1 had not shipped".into()
+        }
     );
     assert_eq!(s.duration, SimDuration::from_secs(120));
     assert_eq!(s.seed, 1);
@@ -187,6 +195,7 @@ fn full_file_parses_with_every_fault_kind() {
 fn defaults_are_applied() {
     let s = parse(HEAD, "min.toml").unwrap();
     assert_eq!(s.description, "");
+    assert_eq!(s.status, Status::MustPass);
     assert_eq!(s.topology, Topology::default());
     assert_eq!(s.topology.latency, SimDuration::from_millis(1));
     assert_eq!(s.topology.tick, SimDuration::from_millis(1));
@@ -234,6 +243,51 @@ fn round_trip_through_to_toml() {
 }
 
 #[test]
+fn status_is_required_and_a_reason_goes_with_known_weakness_only() {
+    let head = "duration = \"2m\"\nseed = 1\n";
+    let with = |rest: &str| error(&format!("{head}{rest}"));
+    assert_eq!(
+        error(head),
+        "t.toml:1:1: status: missing field `status`; valid statuses: must-pass, \
+         known-weakness (a known-weakness also needs `reason`)"
+    );
+    assert_eq!(
+        with("status = \"passing\"\n"),
+        "t.toml:3:10: status: unknown status 'passing'; valid statuses: must-pass, \
+         known-weakness"
+    );
+    assert_eq!(
+        with("status = \"known-weakness\"\n"),
+        "t.toml:3:10: status: a known-weakness scenario needs `reason`, saying what the \
+         weakness is"
+    );
+    assert_eq!(
+        with("status = \"known-weakness\"\nreason = \" \"\n"),
+        "t.toml:4:10: reason: reason is empty; say what the weakness is"
+    );
+    assert_eq!(
+        with("status = \"must-pass\"\nreason = \"it used to fail\"\n"),
+        "t.toml:4:10: reason: `reason` applies only to status = \"known-weakness\"; a \
+         must-pass scenario says what it checks in `description`"
+    );
+    assert_eq!(
+        with("status = 1\n"),
+        "t.toml:3:10: status: invalid type: integer `1`, expected a string"
+    );
+    // The status is checked before the faults, in file order.
+    assert!(with("[[faults]]\nat = \"1s\"\nkind = \"explode\"\n").contains("status: missing"));
+
+    // A scenario built in code gets the same check of its reason when read back.
+    let mut s = parse(HEAD, "min.toml").unwrap();
+    s.status = Status::KnownWeakness {
+        reason: String::new(),
+    };
+    let text = to_toml(&s).unwrap();
+    let e = parse(&text, "written.toml").unwrap_err();
+    assert_eq!(e.field, "reason", "{e}");
+}
+
+#[test]
 fn redis_ports_shape_ports_and_processes() {
     let ten = format!("{HEAD}[topology]\nredis_ports = 10\n");
     let s = parse(&ten, "ten.toml").unwrap();
@@ -262,21 +316,21 @@ fn redis_ports_shape_ports_and_processes() {
 
     assert_eq!(
         error(&format!("{ten}[workload]\nports = [7011]\n")),
-        "t.toml:6:10: workload.ports[0]: unknown port 7011; the app's haproxy listens on 7001, \
+        "t.toml:7:10: workload.ports[0]: unknown port 7011; the app's haproxy listens on 7001, \
          7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009, 7010"
     );
     assert_eq!(
         error(&format!(
             "{ten}[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis1\"\nprocess = \"redis-9011\"\n"
         )),
-        "t.toml:9:11: faults[0].process: unknown process 'redis-9011' on redis1; processes on \
+        "t.toml:10:11: faults[0].process: unknown process 'redis-9011' on redis1; processes on \
          redis1: redis-9001, redis-9002, redis-9003, redis-9004, redis-9005, redis-9006, \
          redis-9007, redis-9008, redis-9009, redis-9010"
     );
     // A port of a larger topology is unknown in the seed's.
     assert_eq!(
         error_after_head("[workload]\nports = [7003]\n"),
-        "t.toml:4:10: workload.ports[0]: unknown port 7003; the app's haproxy listens on \
+        "t.toml:5:10: workload.ports[0]: unknown port 7003; the app's haproxy listens on \
          7001, 7002"
     );
 
@@ -297,19 +351,19 @@ fn redis_ports_out_of_range() {
         assert_eq!(
             error_after_head(&format!("[topology]\nredis_ports = {n}\n")),
             format!(
-                "t.toml:4:15: topology.redis_ports: redis_ports = {n} is out of range; write 1 \
+                "t.toml:5:15: topology.redis_ports: redis_ports = {n} is out of range; write 1 \
                  to 32 (redis servers per redis machine, on ports 9001 to 9032)"
             )
         );
     }
     let e = error_after_head("[topology]\nredis_ports = 70000\n");
     assert!(
-        e.starts_with("t.toml:4:15: topology.redis_ports: invalid value: integer `70000`"),
+        e.starts_with("t.toml:5:15: topology.redis_ports: invalid value: integer `70000`"),
         "{e}"
     );
     // The range is checked before the ports that depend on it.
     let e = error_after_head("[topology]\nredis_ports = 40\n[workload]\nports = [7040]\n");
-    assert!(e.starts_with("t.toml:4:15: topology.redis_ports:"), "{e}");
+    assert!(e.starts_with("t.toml:5:15: topology.redis_ports:"), "{e}");
 }
 
 #[test]
@@ -354,7 +408,7 @@ fn durations() {
 fn unknown_machine() {
     assert_eq!(
         error_after_head("\n[[faults]]\nat = \"30s\"\nkind = \"crash\"\nmachine = \"redis3\"\n"),
-        "t.toml:7:11: faults[0].machine: unknown machine 'redis3'; valid machines: redis1, \
+        "t.toml:8:11: faults[0].machine: unknown machine 'redis3'; valid machines: redis1, \
          redis2, haproxy1, haproxy2, app, monit"
     );
     assert_eq!(Topology::default().lab().machines().len(), 6);
@@ -364,14 +418,14 @@ fn unknown_machine() {
 fn unknown_process() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis1\"\nprocess = \"haproxy\"\n"),
-        "t.toml:7:11: faults[0].process: unknown process 'haproxy' on redis1; processes on \
+        "t.toml:8:11: faults[0].process: unknown process 'haproxy' on redis1; processes on \
          redis1: redis-9001, redis-9002"
     );
     assert_eq!(
         error_after_head(
             "[[faults]]\nat = \"30s\"\nkind = \"pause\"\nmachine = \"monit\"\nprocess = \"x\"\n"
         ),
-        "t.toml:7:11: faults[0].process: unknown process 'x' on monit; processes on monit: \
+        "t.toml:8:11: faults[0].process: unknown process 'x' on monit; processes on monit: \
          controller"
     );
 }
@@ -380,11 +434,11 @@ fn unknown_process() {
 fn fault_after_the_end() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"3m\"\nkind = \"crash\"\nmachine = \"redis1\"\n"),
-        "t.toml:4:6: faults[0].at: fault at 3m is after the end of the run (duration 2m)"
+        "t.toml:5:6: faults[0].at: fault at 3m is after the end of the run (duration 2m)"
     );
     assert_eq!(
         error_after_head("[[faults]]\nat = \"1m\"\nkind = \"partition\"\ngroups = [[\"app\"], [\"redis1\"]]\nheal_after = \"1m\"\n"),
-        "t.toml:7:14: faults[0].heal_after: the fault would be undone at 2m, not before the \
+        "t.toml:8:14: faults[0].heal_after: the fault would be undone at 2m, not before the \
          end of the run (duration 2m); leave it out to keep the fault until the end"
     );
 }
@@ -393,7 +447,7 @@ fn fault_after_the_end() {
 fn unknown_fault_kind() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"explode\"\n"),
-        "t.toml:5:8: faults[0].kind: unknown fault kind 'explode'; valid kinds: crash, kill, \
+        "t.toml:6:8: faults[0].kind: unknown fault kind 'explode'; valid kinds: crash, kill, \
          restart, pause, partition, partition-oneway, latency, loss, launch-fails, slow-boot"
     );
 }
@@ -402,7 +456,7 @@ fn unknown_fault_kind() {
 fn fields_that_do_not_fit_the_kind() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"partition\"\nmachine = \"redis1\"\n"),
-        "t.toml:6:11: faults[0].machine: field `machine` does not apply to a partition fault; \
+        "t.toml:7:11: faults[0].machine: field `machine` does not apply to a partition fault; \
          its fields are: at, kind, groups, heal_after"
     );
     // A missing field points at the fault's table.
@@ -413,10 +467,10 @@ fn fields_that_do_not_fit_the_kind() {
         ),
         "{e}"
     );
-    assert!(e.starts_with("t.toml:4:"), "{e}");
+    assert!(e.starts_with("t.toml:5:"), "{e}");
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"latency\"\nbetween = [[\"app\"]]\nlatency = \"1s\"\n"),
-        "t.toml:6:11: faults[0].between: `between` takes exactly two groups of machines, such \
+        "t.toml:7:11: faults[0].between: `between` takes exactly two groups of machines, such \
          as [[\"app\"], [\"haproxy1\"]]; this one has 1"
     );
 }
@@ -430,20 +484,20 @@ fn groups_must_be_known_non_empty_and_disjoint() {
     };
     assert_eq!(
         partition("[[\"app\"], [\"redis1\", \"app\"]]"),
-        "t.toml:6:31: faults[0].groups[1][1]: machine 'app' is in more than one group"
+        "t.toml:7:31: faults[0].groups[1][1]: machine 'app' is in more than one group"
     );
     assert_eq!(
         partition("[[\"app\"], []]"),
-        "t.toml:6:20: faults[0].groups[1]: a group needs at least one machine"
+        "t.toml:7:20: faults[0].groups[1]: a group needs at least one machine"
     );
     assert_eq!(
         partition("[[\"app\"]]"),
-        "t.toml:6:10: faults[0].groups: a partition needs two or more groups of machines, such \
+        "t.toml:7:10: faults[0].groups: a partition needs two or more groups of machines, such \
          as [[\"haproxy1\"], [\"redis1\"]]; this one has 1"
     );
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"partition-oneway\"\nfrom = [\"redis1\"]\nto = [\"monit\", \"redis1\"]\n"),
-        "t.toml:7:16: faults[0].to[1]: machine 'redis1' is in more than one group"
+        "t.toml:8:16: faults[0].to[1]: machine 'redis1' is in more than one group"
     );
 }
 
@@ -451,40 +505,40 @@ fn groups_must_be_known_non_empty_and_disjoint() {
 fn out_of_range_values() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"loss\"\nbetween = [[\"app\"], [\"monit\"]]\nrate = 1.5\n"),
-        "t.toml:7:8: faults[0].rate: loss rate 1.5 is out of range; write a fraction between 0 \
+        "t.toml:8:8: faults[0].rate: loss rate 1.5 is out of range; write a fraction between 0 \
          and 1 (exclusive), such as 0.1"
     );
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"pause\"\nmachine = \"app\"\nprocess = \"haproxy\"\nfor = \"0s\"\n"),
-        "t.toml:8:7: faults[0].for: must be longer than 0s; leave it out to keep the fault \
+        "t.toml:9:7: faults[0].for: must be longer than 0s; leave it out to keep the fault \
          until the end of the run"
     );
     assert_eq!(
         error_after_head("[topology]\ntick = \"0ms\"\n"),
-        "t.toml:4:8: topology.tick: tick must be at least 1ms (tokio timers are whole \
+        "t.toml:5:8: topology.tick: tick must be at least 1ms (tokio timers are whole \
          milliseconds)"
     );
     assert_eq!(
         error_after_head("[workload]\nports = [7001, 7003]\n"),
-        "t.toml:4:16: workload.ports[1]: unknown port 7003; the app's haproxy listens on \
+        "t.toml:5:16: workload.ports[1]: unknown port 7003; the app's haproxy listens on \
          7001, 7002"
     );
     assert_eq!(
         error_after_head("[workload]\nmix = { write = 0 }\n"),
-        "t.toml:4:7: workload.mix: every weight is 0; give at least one of write, read, incr, \
+        "t.toml:5:7: workload.mix: every weight is 0; give at least one of write, read, incr, \
          rpush a weight above 0"
     );
     assert_eq!(
         error_after_head("[workload]\nstart = \"2m\"\n"),
-        "t.toml:4:9: workload.start: the clients start at 2m but the run ends at 2m"
+        "t.toml:5:9: workload.start: the clients start at 2m but the run ends at 2m"
     );
     assert_eq!(
         error_after_head("[failover]\nfail_count = 0\n"),
-        "t.toml:4:14: failover.fail_count: fail_count must be at least 1"
+        "t.toml:5:14: failover.fail_count: fail_count must be at least 1"
     );
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"launch-fails\"\ncount = 0\n"),
-        "t.toml:6:9: faults[0].count: count must be at least 1"
+        "t.toml:7:9: faults[0].count: count must be at least 1"
     );
     assert_eq!(
         error("duration = \"2m\"\nseed = -1\n"),
@@ -497,36 +551,36 @@ fn unknown_fields_at_every_level() {
     let cases = [
         (
             "durations = \"1m\"\n",
-            "t.toml:3:1: durations: unknown field `durations`",
+            "t.toml:4:1: durations: unknown field `durations`",
         ),
         (
             "[topology]\nlantency = \"1ms\"\n",
-            "t.toml:4:1: topology.lantency: unknown field `lantency`, expected one of `latency`, \
+            "t.toml:5:1: topology.lantency: unknown field `lantency`, expected one of `latency`, \
              `tick`, `redis_ports`",
         ),
         (
             "[workload]\nclient = 1\n",
-            "t.toml:4:1: workload.client: unknown field `client`",
+            "t.toml:5:1: workload.client: unknown field `client`",
         ),
         (
             "[workload]\nmix = { writes = 1 }\n",
-            "t.toml:4:9: workload.mix.writes: unknown field `writes`",
+            "t.toml:5:9: workload.mix.writes: unknown field `writes`",
         ),
         (
             "[expect]\nmax_lost = 1\n",
-            "t.toml:4:1: expect.max_lost: unknown field `max_lost`",
+            "t.toml:5:1: expect.max_lost: unknown field `max_lost`",
         ),
         (
             "[failover]\nfailcount = 1\n",
-            "t.toml:4:1: failover.failcount: unknown field `failcount`",
+            "t.toml:5:1: failover.failcount: unknown field `failcount`",
         ),
         (
             "[[faults]]\nat = \"1s\"\nkind = \"crash\"\nmachin = \"redis1\"\n",
-            "t.toml:6:1: faults[0].machin: unknown field `machin`",
+            "t.toml:7:1: faults[0].machin: unknown field `machin`",
         ),
         (
             "[nemesis]\n",
-            "t.toml:3:2: nemesis: unknown field `nemesis`",
+            "t.toml:4:2: nemesis: unknown field `nemesis`",
         ),
     ];
     for (rest, start) in cases {
@@ -583,7 +637,7 @@ fn load_names_the_file() {
     std::fs::write(&path, format!("{HEAD}[topology]\nlantency = \"1ms\"\n")).unwrap();
     let e = load(&path).unwrap_err().to_string();
     assert!(
-        e.starts_with(&format!("{}:4:1: topology.lantency", path.display())),
+        e.starts_with(&format!("{}:5:1: topology.lantency", path.display())),
         "{e}"
     );
 

@@ -59,7 +59,7 @@ pub fn scenario(minutes: f64, redis_ports: u16) -> Scenario {
     let clients = u32::from(redis_ports).max(4);
     let text = format!(
         "description = \"benchmark: the lab with {redis_ports} redis ports per machine, no faults, \
-         100 requests/s\"\nduration = \"{duration}ms\"\nseed = 1\n[topology]\nredis_ports = \
+         100 requests/s\"\nstatus = \"must-pass\"\nduration = \"{duration}ms\"\nseed = 1\n[topology]\nredis_ports = \
          {redis_ports}\n[workload]\nclients = {clients}\nstart = \"0s\"\nstop = \"{duration}ms\"\n"
     );
     scenario::parse(&text, "bench").expect("the bench scenario is valid")

@@ -14,7 +14,6 @@ use failover::layout::{MachineInfo, MachineRole};
 
 use super::state::{role_of_name, CloudState};
 use super::timing::DESCRIBE_LATENCY;
-use crate::lab::Lab;
 
 /// The simulated EC2 API. Cloning shares the same cloud.
 #[derive(Clone)]
@@ -30,15 +29,15 @@ impl SimCloud {
         }
     }
 
-    /// A cloud in which every machine of `lab` is a running instance `i-<name>` (call
-    /// once, right after building the lab). Launches continue each role's numbering.
-    pub fn for_lab(lab: &Lab, seed: u64) -> Self {
+    /// A cloud in which every `(name, ip)` is a running instance `i-<name>`. Launches
+    /// continue each role's numbering.
+    pub fn with_machines<'a>(
+        seed: u64,
+        machines: impl IntoIterator<Item = (&'a str, std::net::IpAddr)>,
+    ) -> Self {
         let cloud = Self::new(seed);
-        {
-            let mut state = cloud.state.borrow_mut();
-            for (name, machine) in &lab.machines {
-                state.register(name, role_of_name(name), &machine.ip.to_string());
-            }
+        for (name, ip) in machines {
+            cloud.register_seed_machine(name, ip);
         }
         cloud
     }

@@ -17,8 +17,16 @@ use rand_chacha::ChaCha8Rng;
 
 use super::timing;
 use crate::machine::derive_seed;
-use crate::nemesis::CloudFaults;
-use crate::trace::TARGET;
+use crate::trace::{record, Event};
+
+/// Cloud faults armed for the next launches (the nemesis arms them; a launch consumes them).
+#[derive(Debug, Default, Clone)]
+pub struct CloudFaults {
+    /// (fault index) per failing launch still to come.
+    pub failing_launches: Vec<usize>,
+    /// (fault index, extra boot time) per slow boot still to come.
+    pub slow_boots: Vec<(usize, Duration)>,
+}
 
 /// Where an instance's turmoil host stands. The host exists only between `Up` and
 /// `Killed`; the cloud's view (pending, running, ...) is computed from times instead.
@@ -78,13 +86,13 @@ impl Instance {
 /// What the driver must do to the simulated world, from [`CloudState::due`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloudEvent {
-    /// Create the host `name` running `role`'s image (see [`super::boot::add_machine`]).
+    /// Create the host `name` running `role`'s image (see `lab::boot::add_machine`).
     Boot {
         name: String,
         role: MachineRole,
         instance_id: String,
     },
-    /// Silence and crash the host `name` (see [`crate::lab::Lab::kill_machine`]).
+    /// Silence and crash the host `name` (the lab's `kill_machine`).
     Terminate { name: String, instance_id: String },
     /// A launch consumed cloud fault `fault_index` at `at` (tell the nemesis).
     FaultTookEffect { fault_index: usize, at: Duration },
@@ -222,18 +230,28 @@ impl CloudState {
                     instance.id, instance.role
                 )));
             }
-            tracing::info!(target: TARGET, source = "ec2", instance = %id, name = %instance.name, token, "launch repeated (same client token)");
+            ec2(Event::LaunchRepeated {
+                instance: id.clone(),
+                name: instance.name.clone(),
+                token: token.to_string(),
+            });
             return instance
                 .info()
                 .ok_or_else(|| CloudError::Other(format!("{id} has no role")));
         }
         if let Some(fault) = self.failing_launches.pop_front() {
             self.took_effect.push((fault, now));
-            tracing::info!(target: TARGET, source = "ec2", ?role, token, fault, "launch failed: InsufficientInstanceCapacity");
-            return Err(CloudError::Capacity(
+            let error = CloudError::Capacity(
                 "we currently do not have sufficient capacity in the Availability Zone you requested"
                     .into(),
-            ));
+            );
+            ec2(Event::LaunchFailed {
+                role,
+                token: token.to_string(),
+                fault: Some(fault),
+                error: error.to_string(),
+            });
+            return Err(error);
         }
         let id = self.new_id();
         let next = self.next_number.entry(role).or_insert(1);
@@ -259,8 +277,15 @@ impl CloudState {
             host: HostLife::NotYet,
         };
         self.work = true;
-        tracing::info!(target: TARGET, source = "ec2", instance = %id, name = %name, addr = %instance.addr, ?role, token,
-            running_ms = instance.running_at.as_millis() as u64, boot_ms = boot_at.as_millis() as u64, "launched");
+        ec2(Event::InstanceLaunched {
+            instance: id.clone(),
+            name: name.clone(),
+            addr: instance.addr.clone(),
+            role,
+            token: token.to_string(),
+            running_ms: instance.running_at.as_millis() as u64,
+            boot_ms: boot_at.as_millis() as u64,
+        });
         let info = instance.info();
         self.tokens.insert(token.to_string(), id.clone());
         self.instances.insert(id, instance);
@@ -288,7 +313,10 @@ impl CloudState {
         if instance.terminated.is_none() {
             instance.terminated = Some((now, now + shutdown));
             self.work = true;
-            tracing::info!(target: TARGET, source = "ec2", instance = %id, name = %instance.name, "terminating");
+            ec2(Event::InstanceTerminating {
+                instance: id.to_string(),
+                name: instance.name.clone(),
+            });
         }
         Ok(())
     }
@@ -330,7 +358,10 @@ impl CloudState {
         for i in self.instances.values_mut() {
             if i.host == HostLife::Up && i.terminated.is_some() {
                 i.host = HostLife::Killed;
-                tracing::info!(target: TARGET, source = "ec2", instance = %i.id, name = %i.name, "machine killed (terminated)");
+                ec2(Event::InstanceTerminated {
+                    instance: i.id.clone(),
+                    name: i.name.clone(),
+                });
                 events.push(CloudEvent::Terminate {
                     name: i.name.clone(),
                     instance_id: i.id.clone(),
@@ -347,8 +378,12 @@ impl CloudState {
             // Only launched instances are ever `NotYet`, and they all have a role.
             let Some(role) = i.role else { continue };
             i.host = HostLife::Up;
-            tracing::info!(target: TARGET, source = "ec2", instance = %i.id, name = %i.name, ?role,
-                after_ms = (i.boot_at - i.launched_at).as_millis() as u64, "machine booted");
+            ec2(Event::MachineBooted {
+                instance: i.id.clone(),
+                name: i.name.clone(),
+                role,
+                after_ms: (i.boot_at - i.launched_at).as_millis() as u64,
+            });
             events.push(CloudEvent::Boot {
                 name: i.name.clone(),
                 role,
@@ -362,4 +397,9 @@ impl CloudState {
             .any(|i| i.host == HostLife::NotYet && i.terminated.is_none());
         events
     }
+}
+
+/// The simulated EC2's events carry "ec2" as their source.
+fn ec2(event: Event) {
+    record("ec2", event);
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::verdict::{judge, FailedExpectation};
 use crate::run::run;
-use scenario::{self, Scenario};
+use scenario::{self, Scenario, Status};
 
 /// `<expectation>-<fault kinds>`, e.g. `max-lost-writes-kill-restart`: what failed and
 /// what did it, readable in a directory listing.
@@ -29,7 +29,9 @@ pub fn name(expectation: &str, scenario: &Scenario) -> String {
     name
 }
 
-/// The shrunk scenario with its description: what failed, how it was found.
+/// The shrunk scenario with its description (what failed, how it was found) and its status:
+/// a known weakness, since failing is what makes it a finding, whatever the base said. The
+/// reason names the expectation until a person who understands the failure rewrites it.
 pub fn describe(
     shrunk: &Scenario,
     failed: &FailedExpectation,
@@ -44,6 +46,12 @@ pub fn describe(
         s.faults.len(),
         seed = s.seed,
     );
+    s.status = Status::KnownWeakness {
+        reason: format!(
+            "found by explore: {} fails ({})",
+            failed.name, failed.message
+        ),
+    };
     s
 }
 

@@ -4,7 +4,7 @@
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
-use scenario::{Expect, Scenario, SimDuration};
+use scenario::{Expect, Scenario, SimDuration, Status};
 
 /// The default "the seed lab must recover" expectations when neither `--base` nor
 /// `--expect` gives any: full redundancy back within 2 minutes of the last fault (or heal),
@@ -38,10 +38,12 @@ pub struct ExploreOptions {
 }
 
 /// The scenario drawn scenarios start from when there is no `--base`: the seed lab with
-/// default settings, `duration` long, with the default expectations.
+/// default settings, `duration` long, with the default expectations, which every drawn
+/// schedule must meet (a run that does not is a finding).
 pub fn default_base(duration: SimDuration) -> Scenario {
     Scenario {
         description: String::new(),
+        status: Status::MustPass,
         duration,
         seed: 0,
         topology: Default::default(),

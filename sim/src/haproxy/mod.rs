@@ -30,13 +30,14 @@ pub use config::{Backend, Frontend, HaproxyConfig, Server, TcpCheckRule};
 pub use state::CheckStatus;
 
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// Runs one haproxy process until it is killed. Host names are resolved once, at start,
 /// as haproxy does.
 pub async fn run_haproxy(config: HaproxyConfig, ctx: ProcessCtx) {
     let resolve = |host: &str| turmoil::lookup(host);
     let state = Rc::new(RefCell::new(state::State::new(config.clone(), &resolve)));
-    tracing::info!(target: crate::trace::TARGET, at = ?state::now(), proxy = %config.name, "haproxy started");
+    record(&config.name, Event::HaproxyStarted);
     let mut tasks = JoinSet::new();
     for f in &config.frontends {
         tasks.spawn_local(proxy::frontend_loop(

@@ -15,6 +15,7 @@ use super::config::Server;
 use super::state::{now, Shared, State};
 use super::stats;
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// The reply to a command haproxy does not know. Real haproxy lists the commands closest
 /// to what was typed; the model always lists the ones haproxy 2.6.12 offered for `foo bar`.
@@ -83,7 +84,15 @@ async fn serve(state: &Shared, mut stream: TcpStream, ctx: &ProcessCtx) -> Optio
     if command.trim_start().starts_with("show") {
         tracing::debug!(at = ?now(), %command, "runtime API");
     } else {
-        tracing::info!(target: crate::trace::TARGET, proxy = %state.borrow().config.name, %command, reply = %reply.trim_end(), "runtime API");
+        let proxy = state.borrow().config.name.clone();
+        let reply = reply.trim_end().to_string();
+        record(
+            &proxy,
+            Event::RuntimeApi {
+                command: command.clone(),
+                reply,
+            },
+        );
     }
     let _ = stream.write_all(reply.as_bytes()).await;
     match effect {

@@ -16,6 +16,8 @@ use tokio::sync::Notify;
 
 use super::config::{HaproxyConfig, Server, TcpCheckRule};
 
+use crate::trace::{record, Event, ServerStatus};
+
 pub(crate) type Shared = Rc<RefCell<State>>;
 
 /// The simulated clock (turmoil's), zero outside a simulation.
@@ -285,14 +287,21 @@ impl State {
         }
     }
 
-    fn shutdown_sessions(s: &mut ServerState) {
+    fn shutdown_sessions(proxy: &str, s: &mut ServerState) {
         let n = s.sessions.len();
         for kill in std::mem::take(&mut s.sessions).into_values() {
             // notify_one stores a permit, so a session busy writing still sees it.
             kill.notify_one();
         }
         if n > 0 {
-            tracing::info!(target: crate::trace::TARGET, at = ?now(), server = %s.name, sessions = n, "shutting down sessions");
+            let server = s.name.clone();
+            record(
+                proxy,
+                Event::SessionsShutDown {
+                    server,
+                    sessions: n,
+                },
+            );
         }
     }
 
@@ -318,9 +327,9 @@ impl State {
         s.last_change = now();
         s.chkdown += 1;
         if s.shutdown_on_down {
-            Self::shutdown_sessions(s);
+            Self::shutdown_sessions(&self.config.name, s);
         }
-        self.log_change(bi, si, "DOWN", cause);
+        self.log_change(bi, si, ServerStatus::Down, cause);
     }
 
     /// Marks a server UP; with `on-marked-up shutdown-backup-sessions` an active server
@@ -334,13 +343,13 @@ impl State {
         s.last_change = now();
         if s.shutdown_backups_on_up && !s.backup {
             for b in self.backends[bi].servers.iter_mut().filter(|b| b.backup) {
-                Self::shutdown_sessions(b);
+                Self::shutdown_sessions(&self.config.name, b);
             }
         }
-        self.log_change(bi, si, "UP", cause);
+        self.log_change(bi, si, ServerStatus::Up, cause);
     }
 
-    fn log_change(&self, bi: usize, si: usize, to: &str, cause: Cause) {
+    fn log_change(&self, bi: usize, si: usize, status: ServerStatus, cause: Cause) {
         let b = &self.backends[bi];
         let s = &b.servers[si];
         let (active, backup) = self.left(bi);
@@ -348,12 +357,16 @@ impl State {
             Cause::Check(st) => format!("{}, check {}", st.desc(), st.name()),
             Cause::Admin(what) => what.to_string(),
         };
-        tracing::info!(target: crate::trace::TARGET,
-            at = ?now(),
-            proxy = %self.config.name,
-            "Server {}/{} is {to}, reason: {why}. {active} active and {backup} backup servers left.",
-            b.name,
-            s.name
+        record(
+            &self.config.name,
+            Event::ServerState {
+                backend: b.name.clone(),
+                server: s.name.clone(),
+                status,
+                reason: why,
+                active_left: active,
+                backup_left: backup,
+            },
         );
     }
 
@@ -402,14 +415,14 @@ impl State {
         s.health = 0;
         s.last_change = now();
         if s.shutdown_on_down {
-            Self::shutdown_sessions(s);
+            Self::shutdown_sessions(&self.config.name, s);
         }
         let was_running = s.running;
         s.running = false;
         if was_running {
             s.chkdown += 1;
         }
-        self.log_change(bi, si, "going DOWN for maintenance", Cause::Admin("admin"));
+        self.log_change(bi, si, ServerStatus::Maint, Cause::Admin("admin"));
     }
 
     /// Leaves maintenance: the server is UP at once, its health at `rise` so that the

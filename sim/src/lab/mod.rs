@@ -10,10 +10,13 @@
 //!
 //! and `redis_ports = N` makes it 7001.., 8001.., 9001..9000+N.
 
+pub mod boot;
+pub mod cloud_driver;
 pub mod network;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
@@ -21,6 +24,7 @@ use crate::haproxy::{presets, run_haproxy};
 use crate::machine::{factory, start_machine, MachineControl, MachineSpec};
 use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
+use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
 use failover::config::{ControllerConfig, Deployment};
 use failover::layout::{MachineRole, Topology};
@@ -193,9 +197,23 @@ pub fn machine_spec(
                     factory(move |_ctx| {
                         let s = setup.clone();
                         async move {
-                            match Shell::new(s.config, s.deployment, TurmoilConnector, s.cloud, s.store) {
-                                Ok(shell) => shell.run().await,
-                                Err(e) => tracing::error!(target: crate::trace::TARGET, source = "monit", error = %e, "the controller cannot start"),
+                            match Shell::new(
+                                s.config,
+                                s.deployment,
+                                TurmoilConnector,
+                                s.cloud,
+                                s.store,
+                            ) {
+                                Ok(shell) => {
+                                    let recorder = Rc::new(|e| record("controller", e));
+                                    shell.with_recorder(recorder).run().await
+                                }
+                                Err(e) => record(
+                                    "monit",
+                                    Event::ControllerCannotStart {
+                                        error: e.to_string(),
+                                    },
+                                ),
                             }
                         }
                     }),

@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::cloud::CloudFaults;
 use crate::lab::Lab;
 use crate::machine::ProcessCommand;
-use crate::trace::TARGET;
+use crate::trace::{record, Event};
 use scenario::{Fault, FaultAction};
 
 use crate::lab::network::Reason;
@@ -22,15 +23,6 @@ pub use judge::fault_record::FaultRecord;
 enum Step {
     Apply(usize),
     Heal(usize),
-}
-
-/// Cloud faults armed for the next launches (consumed by the simulated EC2 later).
-#[derive(Debug, Default, Clone)]
-pub struct CloudFaults {
-    /// (fault index) per failing launch still to come.
-    pub failing_launches: Vec<usize>,
-    /// (fault index, extra boot time) per slow boot still to come.
-    pub slow_boots: Vec<(usize, Duration)>,
 }
 
 pub struct Nemesis {
@@ -113,24 +105,50 @@ impl Nemesis {
                 if event.took_effect {
                     if record.took_effect_ms.is_none() {
                         record.took_effect_ms = Some(at_ms);
-                        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault took effect");
+                        record_event(Event::FaultTookEffect {
+                            fault: i,
+                            kind: record.kind.clone(),
+                            machine: Some(name.clone()),
+                            process: Some(process.to_string()),
+                            detail: None,
+                        });
                     } else {
                         record.healed_ms = Some(at_ms);
-                        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault healed");
+                        record_event(Event::FaultHealed {
+                            fault: i,
+                            kind: record.kind.clone(),
+                        });
                     }
                 } else {
-                    record.problem = Some(format!(
-                        "{what} {process} on {name} had no effect (was it running?)"
-                    ));
-                    tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %record.kind, machine = %name, process = %process, "fault had no effect");
+                    let why = format!("{what} {process} on {name} had no effect (was it running?)");
+                    record.problem = Some(why.clone());
+                    record_event(Event::FaultHadNoEffect {
+                        fault: i,
+                        kind: record.kind.clone(),
+                        why,
+                    });
                 }
             }
         }
     }
 
-    fn took_effect(&mut self, i: usize, now: Duration, detail: &str) {
+    /// A fault the nemesis applied itself took effect now: on `machine` (a crash), or as
+    /// `detail` says (network faults).
+    fn took_effect(
+        &mut self,
+        i: usize,
+        now: Duration,
+        machine: Option<&str>,
+        detail: Option<String>,
+    ) {
         self.records[i].took_effect_ms = Some(now.as_millis() as u64);
-        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = %self.records[i].kind, detail, "fault took effect");
+        record_event(Event::FaultTookEffect {
+            fault: i,
+            kind: self.records[i].kind.clone(),
+            machine: machine.map(str::to_string),
+            process: None,
+            detail,
+        });
     }
 
     fn send(&mut self, lab: &Lab, i: usize, machine: &str, command: ProcessCommand) {
@@ -152,11 +170,14 @@ impl Nemesis {
 
     fn apply(&mut self, lab: &mut Lab, i: usize, now: Duration) {
         let action = self.faults[i].action.clone();
-        tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault scheduled");
+        record_event(Event::FaultScheduled {
+            fault: i,
+            kind: action.kind().to_string(),
+        });
         match &action {
             FaultAction::Crash { machine } => {
                 if lab.kill_machine(machine) {
-                    self.took_effect(i, now, machine);
+                    self.took_effect(i, now, Some(machine), None);
                 } else {
                     self.records[i].problem = Some(format!("{machine} was not alive to crash"));
                 }
@@ -180,7 +201,7 @@ impl Nemesis {
                         }
                     }
                 }
-                self.took_effect(i, now, &format!("{groups:?}"));
+                self.took_effect(i, now, None, Some(format!("{groups:?}")));
             }
             FaultAction::PartitionOneway { from, to, .. } => {
                 for a in ips(lab, from) {
@@ -188,7 +209,7 @@ impl Nemesis {
                         lab.network.block_oneway(&lab.sim, a, b, i);
                     }
                 }
-                self.took_effect(i, now, &format!("{from:?} -> {to:?}"));
+                self.took_effect(i, now, None, Some(format!("{from:?} -> {to:?}")));
             }
             FaultAction::Latency {
                 between, latency, ..
@@ -198,7 +219,8 @@ impl Nemesis {
                         lab.network.set_latency(&lab.sim, a, b, latency.to_std(), i);
                     }
                 }
-                self.took_effect(i, now, &format!("{between:?} {}ms", latency.as_millis()));
+                let detail = format!("{between:?} {}ms", latency.as_millis());
+                self.took_effect(i, now, None, Some(detail));
             }
             FaultAction::Loss { between, rate, .. } => {
                 for a in ips(lab, &between[0]) {
@@ -206,7 +228,7 @@ impl Nemesis {
                         lab.network.lossy(&lab.sim, a, b, *rate, i);
                     }
                 }
-                self.took_effect(i, now, &format!("{between:?} rate {rate}"));
+                self.took_effect(i, now, None, Some(format!("{between:?} rate {rate}")));
             }
             FaultAction::LaunchFails { count } => {
                 for _ in 0..*count {
@@ -232,7 +254,10 @@ impl Nemesis {
             _ => {
                 lab.network.heal(&lab.sim, i);
                 self.records[i].healed_ms = Some(now.as_millis() as u64);
-                tracing::info!(target: TARGET, source = "nemesis", fault = i, kind = action.kind(), "fault healed");
+                record_event(Event::FaultHealed {
+                    fault: i,
+                    kind: action.kind().to_string(),
+                });
             }
         }
     }
@@ -240,7 +265,7 @@ impl Nemesis {
     /// A cloud fault was consumed by a launch (called by the simulated EC2).
     pub fn cloud_fault_took_effect(&mut self, i: usize, now: Duration) {
         if self.records[i].took_effect_ms.is_none() {
-            self.took_effect(i, now, "launch");
+            self.took_effect(i, now, None, Some("launch".to_string()));
         }
     }
 
@@ -284,4 +309,9 @@ fn command_parts(command: &ProcessCommand) -> (&'static str, String) {
         ProcessCommand::Pause(p) => ("pause", p.clone()),
         ProcessCommand::Resume(p) => ("resume", p.clone()),
     }
+}
+
+/// The nemesis's own events carry "nemesis" as their source.
+fn record_event(event: Event) {
+    record("nemesis", event);
 }

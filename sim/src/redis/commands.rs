@@ -11,6 +11,8 @@ use super::info;
 use super::keyspace::{frame_list, parse_i64};
 use super::state::{LinkState, MasterLink, Server};
 
+use crate::trace::{record, Event};
+
 pub enum Outcome {
     Reply(OwnedFrame),
     /// Reply, then close the connection (QUIT).
@@ -119,7 +121,12 @@ pub fn execute(server: &mut Server, client: &mut ClientState, args: &[Vec<u8>]) 
     if is_write && dirty {
         if !server.wrote_as_master {
             server.wrote_as_master = true;
-            tracing::info!(target: crate::trace::TARGET, machine = %server.machine, port = server.config.port, "write accepted as master");
+            record(
+                &server.machine,
+                Event::WriteAccepted {
+                    port: server.config.port,
+                },
+            );
         }
         server.propagate(args);
         client.last_write_offset = server.master_repl_offset;
@@ -262,10 +269,11 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     if host.eq_ignore_ascii_case("no") && lower(port) == "one" {
         if server.is_replica() {
             server.promote();
-            tracing::info!(target: crate::trace::TARGET,
-                machine = %server.machine,
-                port = server.config.port,
-                "MASTER MODE enabled (REPLICAOF NO ONE)"
+            record(
+                &server.machine,
+                Event::Promoted {
+                    port: server.config.port,
+                },
             );
         }
         return ok();
@@ -295,7 +303,14 @@ fn replicaof(server: &mut Server, host: &[u8], port: &[u8]) -> OwnedFrame {
     // A former master's replicas must resync with it too (real redis disconnects them).
     server.replicas.clear();
     server.link_tx.set(server.link_generation);
-    tracing::info!(target: crate::trace::TARGET, machine = %server.machine, port = server.config.port, master = %format!("{}:{}", link_host(server), port), "REPLICAOF");
+    let master = format!("{}:{}", link_host(server), port);
+    record(
+        &server.machine,
+        Event::ReplicaOf {
+            port: server.config.port,
+            master,
+        },
+    );
     ok()
 }
 

@@ -22,6 +22,7 @@ use super::protocol::{encode_args, CommandReader, Incoming};
 use super::server::transfer_time;
 use super::state::{LinkState, ReplicaEntry, Shared};
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 fn args(parts: &[&str]) -> Vec<Vec<u8>> {
     parts.iter().map(|p| p.as_bytes().to_vec()).collect()
@@ -69,7 +70,12 @@ pub async fn serve_replica(
             wr.write_all(&bytes).await?;
             cursor = offset as u64 + bytes.len() as u64;
             set_state(&server, id, "online");
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, "partial resynchronization accepted");
+            record(
+                &ctx.machine,
+                Event::PartialResyncAccepted {
+                    port: server.borrow().config.port,
+                },
+            );
         } else {
             // Join the full sync that is about to start, or schedule one.
             let start = {
@@ -107,17 +113,30 @@ pub async fn serve_replica(
             wr.write_all(header.as_bytes()).await?;
             set_state(&server, id, "send_bulk");
             sleep(transfer).await;
-            wr.write_all(format!("${}\r\n", payload.len()).as_bytes()).await?;
+            wr.write_all(format!("${}\r\n", payload.len()).as_bytes())
+                .await?;
             wr.write_all(&payload).await?;
             cursor = snapshot_offset + 1;
             set_state(&server, id, "online");
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, bytes = payload.len(), "full sync sent to replica");
+            record(
+                &ctx.machine,
+                Event::FullSyncSent {
+                    port: server.borrow().config.port,
+                    bytes: payload.len(),
+                },
+            );
         }
         stream_to_replica(&server, &ctx, id, &mut rd, &mut wr, &mut cursor, pending).await
     }
     .await;
     if let Err(e) = result {
-        tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = server.borrow().config.port, error = %e, "connection with replica lost");
+        record(
+            &ctx.machine,
+            Event::ReplicaLost {
+                port: server.borrow().config.port,
+                error: e.to_string(),
+            },
+        );
     }
     server.borrow_mut().replicas.remove(&id);
 }
@@ -279,7 +298,16 @@ pub async fn replica_link_task(server: Shared, ctx: ProcessCtx) {
             }
         }
         if let Err(e) = result {
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, master = %host, port, error = %e, "replication link down");
+            let master = format!("{host}:{port}");
+            let port = server.borrow().config.port;
+            record(
+                &ctx.machine,
+                Event::LinkDown {
+                    port,
+                    master,
+                    error: e.to_string(),
+                },
+            );
         }
         tokio::select! {
             biased;
@@ -365,7 +393,13 @@ async fn run_link(
             s.master_repl_offset = offset;
             s.backlog = None;
             s.ensure_backlog();
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = my_port, "MASTER <-> REPLICA sync: finished with success");
+            record(
+                &ctx.machine,
+                Event::SyncFinished {
+                    port: my_port,
+                    partial: false,
+                },
+            );
         }
         ["+CONTINUE", rest @ ..] => {
             let mut s = server.borrow_mut();
@@ -376,7 +410,13 @@ async fn run_link(
                 }
             }
             s.ensure_backlog();
-            tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port = my_port, "successful partial resynchronization with master");
+            record(
+                &ctx.machine,
+                Event::SyncFinished {
+                    port: my_port,
+                    partial: true,
+                },
+            );
         }
         _ => {
             return Err(std::io::Error::other(format!(

@@ -17,6 +17,7 @@ use super::protocol::{CommandReader, Incoming};
 use super::replication;
 use super::state::{ClientEntry, Server, Shared};
 use crate::machine::ProcessCtx;
+use crate::trace::{record, Event};
 
 /// Runs one redis-server process until it is killed.
 pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
@@ -31,7 +32,7 @@ pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
             return;
         }
     };
-    tracing::info!(target: crate::trace::TARGET, machine = %ctx.machine, port, "redis ready to accept connections");
+    record(&ctx.machine, Event::RedisReady { port });
     let mut tasks = JoinSet::new();
     tasks.spawn_local(replication::replica_link_task(server.clone(), ctx.clone()));
     tasks.spawn_local(replication::cron(server.clone(), ctx.clone()));

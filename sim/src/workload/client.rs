@@ -13,7 +13,7 @@ use turmoil::net::TcpStream;
 use super::config::WorkloadConfig;
 use super::op::{draw_kind, interpret, Op, Outcome};
 use crate::machine::{derive_seed, ProcessCtx};
-use judge::history::{Event, History, OpKind, Phase};
+use judge::history::{Entry, History, OpKind, Phase};
 
 type Connection = RespConnection<TcpStream>;
 
@@ -74,7 +74,7 @@ pub(super) async fn run_client(
         }
         let op_id = history.next_op();
         let op = next_op(&config, &mut rng, id, port, op_id, &written);
-        let event = |phase, value, error| Event {
+        let event = |phase, value, error| Entry {
             at_ms: millis(now()),
             client: id,
             op: op_id,

@@ -1,83 +1,100 @@
-//! Reading trace events: the `key=value` fields of a detail and the few event names the
-//! checkers rely on, in one place so a renamed event breaks one function, not five.
+//! The few facts the checkers take from trace events, each a match on an event's variant,
+//! in one place so that a new kind of event that means the same (a real-world crash, say)
+//! is taught to every checker at once.
 
-use crate::trace::TraceEvent;
+use crate::trace::{Event, ServerStatus, TraceEvent};
 
-/// The value of `key` in a `key=value key=value` detail. Values may hold spaces (error
-/// texts), so only the first word is returned: enough for ports and machine names.
-pub fn field<'a>(detail: &'a str, key: &str) -> Option<&'a str> {
-    detail.split(' ').find_map(|token| {
-        let (k, v) = token.split_once('=')?;
-        (k == key).then_some(v)
-    })
-}
-
-/// The `port=` field as a number.
+/// The redis port of an event about one redis server.
 pub fn port(event: &TraceEvent) -> Option<u16> {
-    field(&event.detail, "port")?.parse().ok()
+    match &event.event {
+        Event::RedisReady { port }
+        | Event::WriteAccepted { port }
+        | Event::Promoted { port }
+        | Event::ReplicaOf { port, .. }
+        | Event::SyncFinished { port, .. }
+        | Event::LinkDown { port, .. }
+        | Event::PartialResyncAccepted { port }
+        | Event::FullSyncSent { port, .. }
+        | Event::ReplicaLost { port, .. } => Some(*port),
+        _ => None,
+    }
 }
 
-/// The machine a nemesis crash or a cloud termination took away, if `event` is one.
+/// The machine a crash or a cloud termination took away, if `event` is one.
 pub fn machine_gone(event: &TraceEvent) -> Option<String> {
-    if event.source == "nemesis"
-        && event.what == "fault took effect"
-        && field(&event.detail, "kind") == Some("crash")
-    {
-        // The crash names its machine in `detail=` (older traces) or `machine=`.
-        return field(&event.detail, "machine")
-            .or_else(|| field(&event.detail, "detail"))
-            .map(str::to_string);
+    match &event.event {
+        Event::FaultTookEffect {
+            kind,
+            machine: Some(machine),
+            ..
+        } if kind == "crash" => Some(machine.clone()),
+        // The terminate call already ends the machine's part: its instance is on its way out.
+        Event::InstanceTerminating { name, .. } | Event::InstanceTerminated { name, .. } => {
+            Some(name.clone())
+        }
+        _ => None,
     }
-    if event.source == "ec2" && event.what.to_ascii_lowercase().contains("terminat") {
-        // `instance=` is the instance id (i-...), `name=` the machine.
-        return field(&event.detail, "machine")
-            .or_else(|| field(&event.detail, "name"))
-            .map(str::to_string);
-    }
-    None
 }
 
-/// The redis server a nemesis kill stopped (`kind=kill process=redis-<port>`), if `event`
-/// is one: a killed server no longer accepts writes.
+/// The redis server a kill fault stopped (its process `redis-<port>`), if `event` is
+/// one: a killed server no longer accepts writes.
 pub fn server_killed(event: &TraceEvent) -> Option<(String, u16)> {
-    if event.source != "nemesis"
-        || event.what != "fault took effect"
-        || field(&event.detail, "kind") != Some("kill")
-    {
-        return None;
+    match &event.event {
+        Event::FaultTookEffect {
+            kind,
+            machine: Some(machine),
+            process: Some(process),
+            ..
+        } if kind == "kill" => {
+            let port = process.strip_prefix("redis-")?.parse().ok()?;
+            Some((machine.clone(), port))
+        }
+        _ => None,
     }
-    let machine = field(&event.detail, "machine")?;
-    let port = field(&event.detail, "process")?
-        .strip_prefix("redis-")?
-        .parse()
-        .ok()?;
-    Some((machine.to_string(), port))
 }
 
 /// A redis server started accepting writes as master.
 pub fn is_write_accepted(event: &TraceEvent) -> bool {
-    event.what == "write accepted as master"
+    matches!(event.event, Event::WriteAccepted { .. })
 }
 
 /// A redis server was promoted (`REPLICAOF NO ONE`).
 pub fn is_promotion(event: &TraceEvent) -> bool {
-    event.what.starts_with("MASTER MODE enabled")
+    matches!(event.event, Event::Promoted { .. })
 }
 
-/// A redis server became a replica (`REPLICAOF host port`).
-pub fn is_replicaof(event: &TraceEvent) -> bool {
-    event.what == "REPLICAOF"
+/// The master a redis server became a replica of (`REPLICAOF host port`), if `event` says so.
+pub fn replica_of(event: &TraceEvent) -> Option<&str> {
+    match &event.event {
+        Event::ReplicaOf { master, .. } => Some(master),
+        _ => None,
+    }
 }
 
-/// An haproxy server changed state: (backend/server, up).
-pub fn haproxy_server_state(event: &TraceEvent) -> Option<(&str, bool)> {
-    let rest = event.what.strip_prefix("Server ")?;
-    let (server, state) = rest.split_once(" is ")?;
-    if state.starts_with("UP") {
-        Some((server, true))
-    } else if state.starts_with("DOWN") {
-        Some((server, false))
-    } else {
-        None
+/// An haproxy server went UP or DOWN: (backend/server, up). Maintenance is neither.
+pub fn haproxy_server_state(event: &TraceEvent) -> Option<(String, bool)> {
+    match &event.event {
+        Event::ServerState {
+            backend,
+            server,
+            status,
+            ..
+        } => {
+            let up = match status {
+                ServerStatus::Up => true,
+                ServerStatus::Down => false,
+                ServerStatus::Maint => return None,
+            };
+            Some((format!("{backend}/{server}"), up))
+        }
+        _ => None,
+    }
+}
+
+/// The machine the controller declared failed, if `event` is that decision.
+pub fn machine_failed(event: &TraceEvent) -> Option<&str> {
+    match &event.event {
+        Event::MachineFailed { machine, .. } => Some(machine),
+        _ => None,
     }
 }

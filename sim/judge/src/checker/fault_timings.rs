@@ -12,6 +12,7 @@
 
 use serde::Serialize;
 
+use super::detail;
 use super::operations::{by_completion, Operation, Outcome};
 use crate::fault_record::FaultRecord;
 use crate::trace::TraceEvent;
@@ -52,7 +53,7 @@ pub fn check(
             let Some(at) = f.took_effect_ms else { return t };
             t.detection_ms = trace
                 .iter()
-                .filter(|e| e.what == "machine failed" && e.at_ms >= at)
+                .filter(|e| detail::machine_failed(e).is_some() && e.at_ms >= at)
                 .map(|e| e.at_ms - at)
                 .min();
             t.first_ok_write_ms = first_ok_write(&done, at);

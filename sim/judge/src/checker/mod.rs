@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fault_record::FaultRecord;
-use crate::history::Event;
+use crate::history::Entry;
 use crate::read_back::ReadBack;
 use crate::trace::TraceEvent;
 
@@ -52,7 +52,7 @@ pub const DEFAULT_WAITED_THRESHOLD_MS: u64 = 1000;
 /// What the checkers read.
 #[derive(Debug, Clone)]
 pub struct Input<'a> {
-    pub history: &'a [Event],
+    pub history: &'a [Entry],
     pub trace: &'a [TraceEvent],
     pub faults: Vec<FaultRecord>,
     /// The final read-back per local haproxy port (7001 to 7000 + redis_ports).
@@ -68,7 +68,7 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     /// An input with no faults, no final state, no redundancy time and the default
     /// threshold; set the other fields as needed.
-    pub fn new(history: &'a [Event], trace: &'a [TraceEvent], duration_ms: u64) -> Self {
+    pub fn new(history: &'a [Entry], trace: &'a [TraceEvent], duration_ms: u64) -> Self {
         Input {
             history,
             trace,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::history::{Event, OpKind, Phase};
+use crate::history::{Entry, OpKind, Phase};
 
 /// How an operation ended, if it did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl Operation {
 /// Pairs invokes with completions, in invoke order. A completion whose invoke is missing is
 /// ignored (there is nothing to say what it was), and only the first completion of an
 /// operation counts, so odd histories give an answer rather than a panic.
-pub fn operations(history: &[Event]) -> Vec<Operation> {
+pub fn operations(history: &[Entry]) -> Vec<Operation> {
     let mut ops: Vec<Operation> = Vec::new();
     // op index → position in `ops`; a BTreeMap so nothing depends on hashing.
     let mut by_op: BTreeMap<u64, usize> = BTreeMap::new();

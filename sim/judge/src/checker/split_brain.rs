@@ -67,7 +67,7 @@ fn spans(trace: &[TraceEvent], end_ms: u64) -> Vec<Span> {
             let k = (port, e.source.clone());
             if detail::is_write_accepted(e) {
                 since.entry(k).or_insert(e.at_ms);
-            } else if detail::is_replicaof(e) {
+            } else if detail::replica_of(e).is_some() {
                 close(&mut since, &k, e.at_ms);
             }
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::detail;
 use super::operations::{Operation, Outcome};
-use crate::trace::TraceEvent;
+use crate::trace::{Event, TraceEvent};
 
 /// The width of one bucket.
 pub const BUCKET_MS: u64 = 1000;
@@ -115,8 +115,7 @@ fn marker(e: &TraceEvent) -> Option<Marker> {
     };
     let (kind, label) = if detail::is_promotion(e) {
         (MarkerKind::Promotion, format!("{} promoted", server()))
-    } else if detail::is_replicaof(e) {
-        let master = detail::field(&e.detail, "master").unwrap_or("?");
+    } else if let Some(master) = detail::replica_of(e) {
         (
             MarkerKind::Replicaof,
             format!("{} replica of {master}", server()),
@@ -128,13 +127,12 @@ fn marker(e: &TraceEvent) -> Option<Marker> {
             (MarkerKind::ServerDown, "DOWN")
         };
         (kind, format!("{}: {name} {state}", e.source))
-    } else if e.what == "machine failed" {
-        let m = detail::field(&e.detail, "machine").unwrap_or("?");
+    } else if let Some(m) = detail::machine_failed(e) {
         (MarkerKind::MachineFailed, format!("{m} failed"))
-    } else if e.what == "plan started" {
-        (MarkerKind::PlanStarted, plan_label(e, "started"))
-    } else if e.what == "plan finished" {
-        (MarkerKind::PlanFinished, plan_label(e, "finished"))
+    } else if let Event::PlanStarted { plan, .. } = e.event {
+        (MarkerKind::PlanStarted, format!("plan {plan} started"))
+    } else if let Event::PlanFinished { plan, .. } = e.event {
+        (MarkerKind::PlanFinished, format!("plan {plan} finished"))
     } else {
         return None;
     };
@@ -144,11 +142,4 @@ fn marker(e: &TraceEvent) -> Option<Marker> {
         source: e.source.clone(),
         label,
     })
-}
-
-fn plan_label(e: &TraceEvent, what: &str) -> String {
-    match detail::field(&e.detail, "plan") {
-        Some(p) => format!("plan {p} {what}"),
-        None => format!("plan {what}"),
-    }
 }

@@ -5,6 +5,7 @@ use super::document::{to_markdown, Block};
 use super::ReportInput;
 use crate::checker::RequestCounts;
 use crate::format::{opt_secs, secs};
+use scenario::Status;
 
 /// The report as Markdown.
 pub fn markdown(input: &ReportInput) -> String {
@@ -36,6 +37,12 @@ pub fn blocks(input: &ReportInput) -> Vec<Block> {
             "**FAILED: {failed} of {} expectations not met.**",
             input.expectations.len()
         )
+    }));
+    b.push(Block::Paragraph(match input.status {
+        Status::MustPass => "Status: must pass (a failure is a regression).".to_string(),
+        Status::KnownWeakness { reason } => {
+            format!("Status: known weakness (expected to fail until fixed): {reason}")
+        }
     }));
 
     b.push(Block::Heading(2, "Summary".into()));

@@ -21,6 +21,7 @@ use std::path::Path;
 
 use crate::checker::{Analysis, ExpectationResult};
 use crate::fault_record::FaultRecord;
+use scenario::Status;
 
 /// What a report is made of.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,9 @@ pub struct ReportInput<'a> {
     /// The scenario's name (its file stem).
     pub scenario: &'a str,
     pub description: &'a str,
+    /// Whether the scenario is meant to pass at its seed, so a reader can tell a
+    /// regression from a known weakness.
+    pub status: &'a Status,
     pub seed: u64,
     pub analysis: &'a Analysis,
     pub faults: &'a [FaultRecord],

@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use failover::config::{ControllerConfig, Deployment};
-use failover::controller::{Action, Controller};
-use failover::layout::{Layout, MachineInfo, MachineRole};
-use failover::observation::{Observation, RedisStatus, StepOutput};
-use failover::plan::Operation;
+use failover_core::config::{ControllerConfig, Deployment};
+use failover_core::controller::{Action, Controller};
+use failover_core::layout::{Layout, MachineInfo, MachineRole};
+use failover_core::observation::{Observation, RedisStatus, StepOutput};
+use failover_core::plan::Operation;
 use proptest::prelude::*;
 
 fn deployment() -> Deployment {

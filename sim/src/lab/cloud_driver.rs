@@ -4,11 +4,9 @@
 
 use std::time::Duration;
 
-use super::api::SimCloud;
 use super::boot::add_machine;
-use super::state::CloudEvent;
+use crate::cloud::{CloudEvent, CloudFaults, SimCloud};
 use crate::lab::Lab;
-use crate::nemesis::CloudFaults;
 
 /// Arms the cloud faults the nemesis scheduled, then boots and kills the machines whose
 /// time has come. Returns the cloud faults that took effect, `(fault index, when)`, for

@@ -12,12 +12,14 @@ use serde::{Deserialize, Serialize};
 use crate::layout::MachineRole;
 use crate::plan::{PlanKind, StepKind};
 
-/// An haproxy server's operational state, as its log line and `show stat` name it.
+/// Where an haproxy server went: haproxy logs "is UP", "is DOWN" and "is going DOWN for
+/// maintenance".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerStatus {
     Up,
     Down,
+    Maint,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,8 +144,6 @@ pub enum Event {
         process: String,
         took_effect: bool,
     },
-    /// The machine died silently (a crash, or its instance terminated).
-    MachineDown,
 
     // The nemesis.
     FaultScheduled {
@@ -211,4 +211,40 @@ pub enum Event {
     WorldStopped {
         error: String,
     },
+}
+
+impl From<crate::controller::Event> for Event {
+    fn from(e: crate::controller::Event) -> Self {
+        use crate::controller::Event as C;
+        match e {
+            C::Failed { machine, failures } => Event::MachineFailed { machine, failures },
+            C::CannotRecover { machine, why } => Event::CannotRecover { machine, why },
+            C::PlanStarted {
+                plan,
+                kind,
+                failed,
+                survivor,
+            } => Event::PlanStarted {
+                plan,
+                kind,
+                failed,
+                survivor,
+            },
+            C::StepDone { plan, step, kind } => Event::StepDone { plan, step, kind },
+            C::StepFailed {
+                plan,
+                step,
+                kind,
+                error,
+                retry_in_ms,
+            } => Event::StepFailed {
+                plan,
+                step,
+                kind,
+                error,
+                retry_in_ms,
+            },
+            C::PlanFinished { plan, replacement } => Event::PlanFinished { plan, replacement },
+        }
+    }
 }

@@ -55,7 +55,8 @@ pub fn replacement_spec(
 /// alone (turmoil cannot run two hosts on one name).
 pub fn add_machine(lab: &mut Lab, name: &str, role: MachineRole, seed: u64) {
     if lab.machines.contains_key(name) {
-        tracing::warn!(target: crate::trace::TARGET, source = "ec2", machine = name, "boot of a machine that exists ignored");
+        // A second boot of one name is a bug in the cloud model, not a lab event.
+        tracing::warn!(machine = name, "boot of a machine that exists ignored");
         return;
     }
     let spec = replacement_spec(&lab.topology, name, role, seed);
