@@ -30,7 +30,8 @@ enum Command {
         reports: PathBuf,
     },
     /// Measure the lab: wall time per simulated minute of the seed lab at 100 requests/s,
-    /// against a bare turmoil model of the same hosts and traffic, in the same run.
+    /// against a bare turmoil model of the same hosts and traffic, and of the lab at 2, 4
+    /// and 10 redis ports per machine against the 2-port lab, in the same run.
     Bench {
         /// Simulated minutes per sample.
         #[arg(long, default_value_t = 2.0)]
@@ -223,6 +224,12 @@ fn main() -> ExitCode {
                     r.lab_s_per_min
                 );
                 println!("ratio lab / baseline: {:.2} (target at most 1.25)", r.ratio);
+                for c in &r.per_ports {
+                    println!(
+                        "lab, {:>2} redis ports per machine ({:>2} clients): {:.3} s per simulated minute, {:.2} x the 2-port lab",
+                        c.redis_ports, c.clients, c.s_per_min, c.ratio_to_2_ports
+                    );
+                }
             }
             ExitCode::SUCCESS
         }

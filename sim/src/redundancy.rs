@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use failover::admin::stat;
+use failover::layout::Topology;
 use failover::resp::{render, RespConnection};
 use failover::runtime_api::runtime_command;
 use serde::Serialize;
@@ -45,9 +46,6 @@ pub enum LiveKind {
 
 const T: Duration = Duration::from_secs(2);
 
-/// The app haproxy's backends, one per redis proxy port.
-const APP_BACKENDS: [&str; 2] = ["8001", "8002"];
-
 async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, String> {
     let s = timeout(T, TcpStream::connect((ip, port)))
         .await
@@ -65,8 +63,8 @@ async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, S
         .collect())
 }
 
-async fn api(ip: IpAddr, command: &str) -> Result<String, String> {
-    let s = timeout(T, TcpStream::connect((ip, 9999)))
+async fn api(ip: IpAddr, port: u16, command: &str) -> Result<String, String> {
+    let s = timeout(T, TcpStream::connect((ip, port)))
         .await
         .map_err(|_| "connect timeout".to_string())?
         .map_err(|e| e.to_string())?;
@@ -93,16 +91,17 @@ fn stat_rows(csv: &str, backend: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Asks every live machine; `ports` are the redis ports, `app_ports` the app's.
-pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundancy {
+/// Asks every live machine about every port of `topology`.
+pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
     let mut r = Redundancy::default();
+    let ports = topology.redis_port_list();
     let name_of = |ip: &str| {
         live.iter()
             .find(|m| m.ip.to_string() == ip || m.name == ip)
             .map(|m| m.name.clone())
             .unwrap_or_else(|| ip.to_string())
     };
-    for &port in ports {
+    for &port in &ports {
         let mut masters = Vec::new();
         let mut infos = Vec::new();
         for m in live.iter().filter(|m| m.kind == LiveKind::Redis) {
@@ -150,8 +149,8 @@ pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundanc
         }
         r.replicas.insert(port, synced.clone());
         for proxy in live.iter().filter(|m| m.kind == LiveKind::Proxy) {
-            let backend = format!("redis_{port}");
-            let csv = match api(proxy.ip, "show stat").await {
+            let backend = topology.backend(port);
+            let csv = match api(proxy.ip, topology.api_port, "show stat").await {
                 Ok(c) => c,
                 Err(e) => {
                     r.problems
@@ -186,13 +185,14 @@ pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundanc
     }
     for app in live.iter().filter(|m| m.kind == LiveKind::App) {
         // Both of the app's proxies (primary and backup) must point at live, working proxies.
-        match api(app.ip, "show stat").await {
+        match api(app.ip, topology.api_port, "show stat").await {
             Ok(csv) => {
-                for backend in APP_BACKENDS {
-                    let rows = stat_rows(&csv, backend);
-                    if rows.len() < 2 {
+                for backend in ports.iter().map(|p| topology.app_backend(*p)) {
+                    let rows = stat_rows(&csv, &backend);
+                    let want = topology.proxies.len();
+                    if rows.len() < want {
                         r.problems.push(format!(
-                            "{}'s backend {backend} has {} servers, not 2",
+                            "{}'s backend {backend} has {} servers, not {want}",
                             app.name,
                             rows.len()
                         ));
@@ -215,7 +215,7 @@ pub async fn check(live: &[Live], ports: &[u16], app_ports: &[u16]) -> Redundanc
                 .problems
                 .push(format!("{}'s runtime API does not answer: {e}", app.name)),
         }
-        for &port in app_ports {
+        for port in topology.app_ports() {
             let served = async {
                 let s = timeout(T, TcpStream::connect((app.ip, port)))
                     .await

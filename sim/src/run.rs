@@ -7,11 +7,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use failover::config::ControllerConfig;
+use failover::layout::Topology;
 
 use serde::Serialize;
 
 use crate::lab::cloud_driver as driver;
-use crate::lab::{self, Lab, LabOptions, REDIS_PORTS};
+use crate::lab::{self, Lab, LabOptions};
 use crate::nemesis::{FaultRecord, Nemesis};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::trace::{record, Event, Recording, Trace, TraceEvent};
@@ -116,6 +117,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let latency = scenario.topology.latency.to_std();
     let options = LabOptions {
         seed,
+        topology: scenario.topology.lab(),
         tick: scenario.topology.tick.to_std(),
         latency,
         // Room after the run for the final check and read-back.
@@ -125,7 +127,11 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     };
     let mut lab = lab::build(&options);
     let mut nemesis = Nemesis::new(&scenario.faults);
-    let watch = Watch::default();
+    let watch = Watch {
+        topology: Rc::new(options.topology.clone()),
+        live: Rc::default(),
+        changes: Rc::default(),
+    };
     let mut watching = false;
     let mut last_census = (0, 0);
     while lab.sim.elapsed() < duration {
@@ -213,8 +219,9 @@ fn live_machines(lab: &Lab) -> Vec<Live> {
 }
 
 /// Watches redundancy during the run: when it was lost and when it came back.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Watch {
+    topology: Rc<Topology>,
     live: Rc<RefCell<Vec<Live>>>,
     /// (time, redundant) at each change.
     changes: Rc<RefCell<Vec<(Duration, bool)>>>,
@@ -228,9 +235,7 @@ impl Watch {
     async fn run(self) -> turmoil::Result {
         loop {
             let live = self.live.borrow().clone();
-            let ok = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002])
-                .await
-                .ok;
+            let ok = redundancy::check(&live, &self.topology).await.ok;
             let now = turmoil::sim_elapsed().unwrap_or_default();
             {
                 let mut changes = self.changes.borrow_mut();
@@ -256,17 +261,20 @@ impl Watch {
 /// After the run: is the lab fully redundant, and what does each port's master hold.
 fn final_check(lab: &mut Lab, trace: &Trace) -> (Redundancy, BTreeMap<u16, ReadBack>) {
     let live = live_machines(lab);
-    let keys: BTreeMap<u16, Vec<String>> = [7001u16, 7002]
-        .iter()
-        .map(|p| (*p, written_keys(&lab.history, *p)))
+    let topology = lab.topology.clone();
+    let keys: BTreeMap<u16, Vec<String>> = topology
+        .app_ports()
+        .into_iter()
+        .map(|p| (p, written_keys(&lab.history, p)))
         .collect();
     type Out = Rc<RefCell<Option<(Redundancy, BTreeMap<u16, ReadBack>)>>>;
     let out: Out = Rc::default();
     let sink = out.clone();
     lab.sim.client("final-check", async move {
-        let r = redundancy::check(&live, &REDIS_PORTS, &[7001, 7002]).await;
+        let r = redundancy::check(&live, &topology).await;
         let mut state = BTreeMap::new();
-        for (app_port, redis_port) in [(7001u16, 9001u16), (7002, 9002)] {
+        for redis_port in topology.redis_port_list() {
+            let app_port = topology.app_port(redis_port);
             let master = r
                 .masters
                 .get(&redis_port)

@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use failover::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
+use failover::layout::Topology;
 use failover::observation::RedisStatus;
 use sim::haproxy::{presets, run_haproxy};
 use sim::machine::{factory, run_machine, MachineControl, MachineSpec};
@@ -66,7 +67,7 @@ fn lab() -> turmoil::Sim<'static> {
         seed: 1,
         processes: vec![(
             "haproxy".to_string(),
-            factory(|ctx| run_haproxy(presets::haproxy_node("haproxy1"), ctx)),
+            factory(|ctx| run_haproxy(presets::haproxy_node(&Topology::seed(), "haproxy1"), ctx)),
         )],
     };
     machine(&mut sim, "haproxy1", spec);
@@ -86,7 +87,7 @@ fn redis() -> RedisAdmin<TurmoilConnector> {
 }
 
 fn haproxy() -> HaproxyAdmin<TurmoilConnector> {
-    HaproxyAdmin::new(TurmoilConnector, presets::STATS_PORT, TIMEOUT)
+    HaproxyAdmin::new(TurmoilConnector, Topology::seed().api_port, TIMEOUT)
 }
 
 fn ip(host: &str) -> String {
@@ -324,7 +325,7 @@ fn bad_replies_dead_ports_and_silent_servers_are_errors() {
         assert!(e.to_string().contains("Invalid addr"), "{e}");
         // A redis server that speaks, but not RESP: haproxy's API answers garbage to PING.
         let e = redis
-            .status("haproxy1", presets::STATS_PORT)
+            .status("haproxy1", Topology::seed().api_port)
             .await
             .unwrap_err();
         assert!(

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use failover::effects::{Cloud, CloudError, InstanceState};
-use failover::layout::{MachineInfo, MachineRole};
+use failover::layout::{MachineInfo, MachineRole, Topology};
 use failover::resp::{render, RespConnection};
 use judge::history::History;
 use rand::SeedableRng;
@@ -32,6 +32,7 @@ fn lab<'a>() -> Lab<'a> {
         .build();
     Lab {
         sim,
+        topology: Topology::seed(),
         machines: BTreeMap::new(),
         dead: Default::default(),
         network: sim::lab::network::Network::new(Duration::from_millis(1), 1),

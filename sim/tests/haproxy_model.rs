@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use failover::layout::Topology;
 use sim::haproxy::{presets, run_haproxy, HaproxyConfig};
 use sim::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCommand};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -170,7 +171,11 @@ fn secs(d: Duration) -> f64 {
 
 #[test]
 fn routes_to_the_master_and_fails_over_to_the_backup_when_it_dies() {
-    let mut lab = lab(presets::haproxy_node("haproxy1"), 30, [true, true]);
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        30,
+        [true, true],
+    );
     let redis1 = lab.redis1.clone();
     lab.sim.client("client", async move {
         sleep(Duration::from_secs(3)).await;
@@ -196,7 +201,11 @@ fn routes_to_the_master_and_fails_over_to_the_backup_when_it_dies() {
 
 #[test]
 fn a_demoted_master_fails_by_timeout_and_its_sessions_are_shut_down() {
-    let mut lab = lab(presets::haproxy_node("haproxy1"), 30, [true, true]);
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        30,
+        [true, true],
+    );
     let master1 = lab.master[0].clone();
     lab.sim.client("client", async move {
         sleep(Duration::from_secs(3)).await;
@@ -229,7 +238,11 @@ fn a_demoted_master_fails_by_timeout_and_its_sessions_are_shut_down() {
 
 #[test]
 fn no_server_available_accepts_then_closes_at_once() {
-    let mut lab = lab(presets::haproxy_node("haproxy1"), 20, [false, false]);
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        20,
+        [false, false],
+    );
     lab.sim.client("client", async move {
         // Both replicas: the first failed check takes each DOWN (health starts at rise).
         sleep(Duration::from_secs(4)).await;
@@ -248,7 +261,11 @@ fn no_server_available_accepts_then_closes_at_once() {
 
 #[test]
 fn runtime_api_replies_like_haproxy() {
-    let mut lab = lab(presets::haproxy_node("haproxy1"), 20, [true, false]);
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        20,
+        [true, false],
+    );
     lab.sim.client("client", async move {
         sleep(Duration::from_secs(1)).await;
         let cases: Vec<(&str, &str)> = vec![
@@ -302,7 +319,11 @@ fn runtime_api_replies_like_haproxy() {
 #[test]
 fn ready_after_maint_routes_to_a_replica_but_drain_then_ready_does_not() {
     // redis1 is a replica, redis2 the master (a backup).
-    let mut lab = lab(presets::haproxy_node("haproxy1"), 30, [false, true]);
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        30,
+        [false, true],
+    );
     lab.sim.client("client", async move {
         sleep(Duration::from_secs(4)).await;
         assert_eq!(op_state("redis_9001", "redis1").await, 0);
@@ -336,7 +357,13 @@ fn rendered_config_passes_haproxy_check() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for config in [presets::haproxy_node("haproxy1"), presets::app_local()] {
+    let ten = Topology::with_redis_ports(10).unwrap();
+    for config in [
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::app_local(&Topology::seed()),
+        presets::haproxy_node(&ten, "haproxy1"),
+        presets::app_local(&ten),
+    ] {
         let mut with_options = config.clone();
         with_options.timeout_check = Some(Duration::from_millis(700));
         with_options.backends[0].allbackups = true;
@@ -346,7 +373,8 @@ fn rendered_config_passes_haproxy_check() {
         for (i, c) in [config, with_options].into_iter().enumerate() {
             let text = c.render_cfg(&|_host, port| ("127.0.0.1".to_string(), 20000 + port % 10000));
             assert!(text.contains("tcp-check") || c.name == "app");
-            let path = dir.path().join(format!("{}-{i}.cfg", c.name));
+            let ports = c.frontends.len();
+            let path = dir.path().join(format!("{}-{ports}-{i}.cfg", c.name));
             std::fs::write(&path, &text).unwrap();
             let out = std::process::Command::new(haproxy)
                 .arg("-c")
@@ -365,7 +393,7 @@ fn rendered_config_passes_haproxy_check() {
 
 #[test]
 fn config_round_trips_through_json() {
-    let config = presets::haproxy_node("haproxy1");
+    let config = presets::haproxy_node(&Topology::seed(), "haproxy1");
     let json = serde_json::to_string(&config).unwrap();
     assert!(json.contains("\"inter\":1000"));
     let back: HaproxyConfig = serde_json::from_str(&json).unwrap();

@@ -15,7 +15,7 @@ pub struct Fault {
     pub action: FaultAction,
 }
 
-/// What a fault does. Machine names are the seed's (see [`crate::SEED_MACHINES`]); a
+/// What a fault does. Machine names are the topology's (see [`crate::Topology::lab`]); a
 /// fault that heals (`heal_after`, `for`) must heal before the end of the run, and without
 /// it the fault lasts until the end.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,9 +23,9 @@ pub enum FaultAction {
     /// `kind = "crash"`, `machine`: the machine dies silently; its peers hear nothing and
     /// hang until their own timeouts.
     Crash { machine: String },
-    /// `kind = "kill"`, `machine`, `process`: SIGKILL of one process (`redis-9001`,
-    /// `redis-9002` on redis machines, `haproxy` on haproxy1, haproxy2, app); the machine
-    /// closes its connections.
+    /// `kind = "kill"`, `machine`, `process`: SIGKILL of one process (`redis-<port>` for
+    /// each redis port of the topology on redis machines, e.g. `redis-9001`; `haproxy` on
+    /// haproxy1, haproxy2, app); the machine closes its connections.
     Kill { machine: String, process: String },
     /// `kind = "restart"`, `machine`, `process`: start a killed process again (a redis
     /// comes back empty).

@@ -1,27 +1,28 @@
-//! The names a scenario may use at parse time: the seed lab's machines and their processes.
+//! The names a scenario may use at parse time: the lab's machines and their processes, as
+//! derived from the lab's [`Topology`].
 //!
 //! Replacement machines that the simulated cloud launches during a run get names that do not
-//! exist when the file is read, so a scenario's faults can only name these.
+//! exist when the file is read, so a scenario's faults can only name the topology's.
 
-/// The seed lab's machines, in the order error messages list them.
-pub const SEED_MACHINES: [&str; 6] = ["redis1", "redis2", "haproxy1", "haproxy2", "app", "monit"];
+use failover_core::layout::{MachineRole, Topology};
 
-/// The processes of a seed machine that faults can kill, restart or pause (as named in
-/// `lab::machine_spec`); empty for an unknown name.
-pub fn processes_of(machine: &str) -> &'static [&'static str] {
-    match machine {
-        "redis1" | "redis2" => &["redis-9001", "redis-9002"],
-        "haproxy1" | "haproxy2" => &["haproxy"],
-        "app" => &["haproxy", "workload"],
-        "monit" => &["controller"],
-        _ => &[],
-    }
+/// The process that serves redis port `port` on a redis machine.
+pub fn redis_process(port: u16) -> String {
+    format!("redis-{port}")
 }
 
-/// The app's local haproxy frontends, the only ports the workload's clients can use.
-pub const WORKLOAD_PORTS: [u16; 2] = [7001, 7002];
-
-/// Whether `name` is a seed machine.
-pub fn is_seed_machine(name: &str) -> bool {
-    SEED_MACHINES.contains(&name)
+/// The processes of a machine of `topology` that faults can kill, restart or pause (the
+/// names the lab's machines run them under); empty for an unknown name.
+pub fn processes_of(topology: &Topology, machine: &str) -> Vec<String> {
+    match topology.role_of(machine) {
+        Some(MachineRole::Redis) => topology
+            .redis_port_list()
+            .into_iter()
+            .map(redis_process)
+            .collect(),
+        Some(MachineRole::Haproxy) => vec!["haproxy".into()],
+        None if machine == topology.app => vec!["haproxy".into(), "workload".into()],
+        None if machine == topology.monitor => vec!["controller".into()],
+        None => Vec::new(),
+    }
 }

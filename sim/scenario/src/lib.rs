@@ -48,12 +48,13 @@ mod validate;
 
 use std::path::Path;
 
+use failover_core::layout::Topology as LabTopology;
 use toml::de::DeTable;
 
 pub use duration::SimDuration;
 pub use error::{Location, ScenarioError};
 pub use fault::{Fault, FaultAction, FAULT_KINDS};
-pub use lab::{processes_of, SEED_MACHINES, WORKLOAD_PORTS};
+pub use lab::{processes_of, redis_process};
 pub use location::FieldPath;
 pub use schema::{Expect, FailoverSettings, Mix, Scenario, Status, Topology, Workload};
 
@@ -119,7 +120,15 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         let span = location::locate(&doc, &problem.path);
         at(Some(span), problem.path.to_string(), problem.message)
     };
-    let scenario = file.into_scenario().map_err(locate)?;
+    let mut scenario = file.into_scenario().map_err(locate)?;
+    // The default ports depend on the topology, which serde's per-table defaults cannot
+    // see; an out-of-range topology keeps the seed's and fails validation below.
+    let ports = FieldPath::root().key("workload").key("ports");
+    if !location::exists(&doc, &ports) {
+        if let Ok(lab) = LabTopology::with_redis_ports(scenario.topology.redis_ports) {
+            scenario.workload.ports = lab.app_ports();
+        }
+    }
     validate::validate(&scenario).map_err(locate)?;
     Ok(scenario)
 }

@@ -102,6 +102,22 @@ pub fn locate(doc: &Spanned<DeTable<'_>>, path: &FieldPath) -> Range<usize> {
     span
 }
 
+/// Whether the value at `path` is written in `doc`.
+pub fn exists(doc: &Spanned<DeTable<'_>>, path: &FieldPath) -> bool {
+    let mut value: Option<&DeValue<'_>> = None;
+    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
+    for segment in &path.0 {
+        let next = match segment {
+            Segment::Key(key) => table.and_then(|t| t.get(key.as_str())),
+            Segment::Index(index) => value.and_then(|v| v.as_array()).and_then(|a| a.get(*index)),
+        };
+        let Some(next) = next else { return false };
+        value = Some(next.get_ref());
+        table = next.get_ref().as_table();
+    }
+    true
+}
+
 /// 1-based line and column (in characters) of byte `offset` in `text`. An offset past the
 /// end or inside a character is moved back to a character boundary rather than trusted.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {

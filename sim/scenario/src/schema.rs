@@ -6,6 +6,7 @@
 //! form in [`crate::file`] so that each fault kind and status gets its own checks and
 //! messages.
 
+use failover_core::layout::Topology as LabTopology;
 use serde::{Deserialize, Serialize};
 
 use crate::duration::SimDuration;
@@ -73,8 +74,9 @@ impl Status {
     }
 }
 
-/// `[topology]`: the seed lab's network. Kept to two knobs; the machines are always the
-/// seed's six (see [`crate::SEED_MACHINES`]).
+/// `[topology]`: the seed lab's network and how many redis servers each redis machine
+/// holds. The machines are always the seed's six; everything else about them (ports,
+/// processes, proxies) is derived from [`Topology::lab`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Topology {
@@ -83,6 +85,20 @@ pub struct Topology {
     /// `tick`: the simulation's step (default `"1ms"`; at least 1ms, since tokio timers are
     /// whole milliseconds).
     pub tick: SimDuration,
+    /// `redis_ports`: redis servers per redis machine, on ports 9001 to 9000 + N, served by
+    /// the proxies on 8001 to 8000 + N and by the app's haproxy on 7001 to 7000 + N
+    /// (default 2, the seed's; 1 to 32, see
+    /// [`failover_core::layout::Topology::REDIS_PORTS`]).
+    pub redis_ports: u16,
+}
+
+impl Topology {
+    /// The lab's machines and ports. Panics if `redis_ports` is out of range, which a
+    /// parsed scenario never is.
+    pub fn lab(&self) -> LabTopology {
+        LabTopology::with_redis_ports(self.redis_ports)
+            .unwrap_or_else(|e| panic!("an unchecked scenario topology: {e}"))
+    }
 }
 
 impl Default for Topology {
@@ -90,6 +106,7 @@ impl Default for Topology {
         Topology {
             latency: SimDuration::from_millis(1),
             tick: SimDuration::from_millis(1),
+            redis_ports: LabTopology::seed().redis_ports,
         }
     }
 }
@@ -103,7 +120,8 @@ pub struct Workload {
     /// `rate`: operations per second, all clients together (default 100, at least 1).
     pub rate: u32,
     /// `ports`: the app's local haproxy ports the clients use, spread over the clients
-    /// (default `[7001, 7002]`; each 7001 or 7002).
+    /// (client `i` uses `ports[i % len]`; default every app port of the topology, 7001 to
+    /// 7000 + `redis_ports`, which are also the only valid ones).
     pub ports: Vec<u16>,
     /// `timeout`: per-operation client timeout (default `"1s"`); an operation that times out
     /// is recorded as unknown.
@@ -137,7 +155,7 @@ impl Default for Workload {
         Workload {
             clients: 4,
             rate: 100,
-            ports: crate::lab::WORKLOAD_PORTS.to_vec(),
+            ports: LabTopology::seed().app_ports(),
             timeout: SimDuration::from_secs(1),
             start: SimDuration::from_secs(10),
             stop: None,

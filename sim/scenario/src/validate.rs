@@ -7,10 +7,12 @@
 
 use std::collections::BTreeSet;
 
+use failover_core::layout::Topology as LabTopology;
+
 use crate::duration::SimDuration;
 use crate::error::Problem;
 use crate::fault::{Fault, FaultAction};
-use crate::lab::{is_seed_machine, processes_of, SEED_MACHINES, WORKLOAD_PORTS};
+use crate::lab::processes_of;
 use crate::location::FieldPath;
 use crate::schema::{Scenario, Status, Workload};
 
@@ -40,16 +42,22 @@ pub(crate) fn validate(scenario: &Scenario) -> Check {
             format!("seed {} is above the largest TOML integer", scenario.seed),
         ));
     }
-    check_topology(scenario)?;
-    check_workload(&scenario.workload, scenario.duration)?;
+    let lab = check_topology(scenario)?;
+    check_workload(&scenario.workload, scenario.duration, &lab)?;
     check_failover(scenario)?;
     for (index, fault) in scenario.faults.iter().enumerate() {
-        check_fault(fault, scenario.duration, &root.key("faults").index(index))?;
+        check_fault(
+            fault,
+            scenario.duration,
+            &root.key("faults").index(index),
+            &lab,
+        )?;
     }
     Ok(())
 }
 
-fn check_topology(scenario: &Scenario) -> Check {
+/// The lab's topology, which the later checks name machines, processes and ports from.
+fn check_topology(scenario: &Scenario) -> Result<LabTopology, Problem> {
     let here = FieldPath::root().key("topology");
     if scenario.topology.tick < SimDuration::from_millis(1) {
         return Err(Problem::new(
@@ -57,10 +65,23 @@ fn check_topology(scenario: &Scenario) -> Check {
             "tick must be at least 1ms (tokio timers are whole milliseconds)",
         ));
     }
-    Ok(())
+    let n = scenario.topology.redis_ports;
+    LabTopology::with_redis_ports(n).map_err(|_| {
+        let (low, high) = LabTopology::REDIS_PORTS.into_inner();
+        let base = LabTopology::seed().redis_base;
+        Problem::new(
+            here.key("redis_ports"),
+            format!(
+                "redis_ports = {n} is out of range; write {low} to {high} (redis servers per \
+                 redis machine, on ports {} to {})",
+                base + low,
+                base + high
+            ),
+        )
+    })
 }
 
-fn check_workload(workload: &Workload, duration: SimDuration) -> Check {
+fn check_workload(workload: &Workload, duration: SimDuration, lab: &LabTopology) -> Check {
     let here = FieldPath::root().key("workload");
     if workload.clients == 0 {
         return Err(Problem::new(here.key("clients"), "need at least 1 client"));
@@ -71,8 +92,9 @@ fn check_workload(workload: &Workload, duration: SimDuration) -> Check {
             "rate must be at least 1 operation per second",
         ));
     }
+    let app_ports = lab.app_ports();
     let valid_ports = || {
-        WORKLOAD_PORTS
+        app_ports
             .iter()
             .map(u16::to_string)
             .collect::<Vec<_>>()
@@ -86,7 +108,7 @@ fn check_workload(workload: &Workload, duration: SimDuration) -> Check {
     }
     let mut seen = BTreeSet::new();
     for (i, port) in workload.ports.iter().enumerate() {
-        if !WORKLOAD_PORTS.contains(port) {
+        if !app_ports.contains(port) {
             return Err(Problem::new(
                 here.key("ports").index(i),
                 format!(
@@ -167,7 +189,7 @@ fn check_failover(scenario: &Scenario) -> Check {
     Ok(())
 }
 
-fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check {
+fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath, lab: &LabTopology) -> Check {
     if fault.at > duration {
         return Err(Problem::new(
             here.key("at"),
@@ -188,16 +210,16 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
         ));
     }
     match &fault.action {
-        FaultAction::Crash { machine } => check_machine(machine, &here.key("machine")),
+        FaultAction::Crash { machine } => check_machine(machine, &here.key("machine"), lab),
         FaultAction::Kill { machine, process } | FaultAction::Restart { machine, process } => {
-            check_process(machine, process, here)
+            check_process(machine, process, here, lab)
         }
         FaultAction::Pause {
             machine,
             process,
             duration: pause,
         } => {
-            check_process(machine, process, here)?;
+            check_process(machine, process, here, lab)?;
             check_heal(fault.at, *pause, duration, &here.key("for"))
         }
         FaultAction::Partition { groups, heal_after } => {
@@ -211,7 +233,7 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
                     ),
                 ));
             }
-            check_groups(groups, &here.key("groups"))?;
+            check_groups(groups, &here.key("groups"), lab)?;
             check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
         }
         FaultAction::PartitionOneway {
@@ -219,8 +241,8 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
             to,
             heal_after,
         } => {
-            check_group(from, &here.key("from"))?;
-            check_group(to, &here.key("to"))?;
+            check_group(from, &here.key("from"), lab)?;
+            check_group(to, &here.key("to"), lab)?;
             check_disjoint(&[from, to], &[here.key("from"), here.key("to")])?;
             check_heal(fault.at, *heal_after, duration, &here.key("heal_after"))
         }
@@ -229,7 +251,7 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
             latency,
             heal_after,
         } => {
-            check_groups(between, &here.key("between"))?;
+            check_groups(between, &here.key("between"), lab)?;
             if *latency == SimDuration::ZERO {
                 return Err(Problem::new(
                     here.key("latency"),
@@ -243,7 +265,7 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
             rate,
             heal_after,
         } => {
-            check_groups(between, &here.key("between"))?;
+            check_groups(between, &here.key("between"), lab)?;
             // Written so that NaN fails too.
             if !(*rate > 0.0 && *rate < 1.0) {
                 return Err(Problem::new(
@@ -269,24 +291,25 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath) -> Check 
     }
 }
 
-fn check_machine(machine: &str, here: &FieldPath) -> Check {
-    if is_seed_machine(machine) {
+fn check_machine(machine: &str, here: &FieldPath, lab: &LabTopology) -> Check {
+    let machines = lab.machines();
+    if machines.iter().any(|m| m == machine) {
         Ok(())
     } else {
         Err(Problem::new(
             here.clone(),
             format!(
                 "unknown machine '{machine}'; valid machines: {}",
-                SEED_MACHINES.join(", ")
+                machines.join(", ")
             ),
         ))
     }
 }
 
-fn check_process(machine: &str, process: &str, fault: &FieldPath) -> Check {
-    check_machine(machine, &fault.key("machine"))?;
-    let processes = processes_of(machine);
-    if processes.contains(&process) {
+fn check_process(machine: &str, process: &str, fault: &FieldPath, lab: &LabTopology) -> Check {
+    check_machine(machine, &fault.key("machine"), lab)?;
+    let processes = processes_of(lab, machine);
+    if processes.iter().any(|p| p == process) {
         return Ok(());
     }
     let valid = if processes.is_empty() {
@@ -301,16 +324,16 @@ fn check_process(machine: &str, process: &str, fault: &FieldPath) -> Check {
 }
 
 /// Each group is a non-empty list of known machines, and no machine is in two groups.
-fn check_groups(groups: &[Vec<String>], here: &FieldPath) -> Check {
+fn check_groups(groups: &[Vec<String>], here: &FieldPath, lab: &LabTopology) -> Check {
     let paths: Vec<FieldPath> = (0..groups.len()).map(|i| here.index(i)).collect();
     for (group, path) in groups.iter().zip(&paths) {
-        check_group(group, path)?;
+        check_group(group, path, lab)?;
     }
     let refs: Vec<&Vec<String>> = groups.iter().collect();
     check_disjoint(&refs, &paths)
 }
 
-fn check_group(group: &[String], here: &FieldPath) -> Check {
+fn check_group(group: &[String], here: &FieldPath, lab: &LabTopology) -> Check {
     if group.is_empty() {
         return Err(Problem::new(
             here.clone(),
@@ -318,7 +341,7 @@ fn check_group(group: &[String], here: &FieldPath) -> Check {
         ));
     }
     for (i, machine) in group.iter().enumerate() {
-        check_machine(machine, &here.index(i))?;
+        check_machine(machine, &here.index(i), lab)?;
     }
     Ok(())
 }

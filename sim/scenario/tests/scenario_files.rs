@@ -2,8 +2,8 @@
 //! `to_toml`, and the exact `file:line:col: field: message` of each class of error.
 
 use scenario::{
-    load, parse, to_toml, FaultAction, Mix, Scenario, SimDuration, Status, Topology, Workload,
-    FAULT_KINDS, SEED_MACHINES,
+    load, parse, processes_of, to_toml, FaultAction, Mix, Scenario, SimDuration, Status, Topology,
+    Workload, FAULT_KINDS,
 };
 
 const FULL: &str = r#"description = "The master's machine crashes while the app writes"
@@ -199,6 +199,7 @@ fn defaults_are_applied() {
     assert_eq!(s.topology, Topology::default());
     assert_eq!(s.topology.latency, SimDuration::from_millis(1));
     assert_eq!(s.topology.tick, SimDuration::from_millis(1));
+    assert_eq!(s.topology.redis_ports, 2);
     let w = &s.workload;
     assert_eq!(w, &Workload::default());
     assert_eq!((w.clients, w.rate), (4, 100));
@@ -287,6 +288,85 @@ fn status_is_required_and_a_reason_goes_with_known_weakness_only() {
 }
 
 #[test]
+fn redis_ports_shape_ports_and_processes() {
+    let ten = format!("{HEAD}[topology]\nredis_ports = 10\n");
+    let s = parse(&ten, "ten.toml").unwrap();
+    assert_eq!(s.topology.redis_ports, 10);
+    // The clients use every app port of the topology unless told otherwise.
+    assert_eq!(s.workload.ports, (7001..=7010).collect::<Vec<u16>>());
+    let lab = s.topology.lab();
+    assert_eq!(processes_of(&lab, "redis2").len(), 10);
+    assert_eq!(processes_of(&lab, "redis2")[9], "redis-9010");
+    assert_eq!(processes_of(&lab, "haproxy1"), ["haproxy"]);
+    assert_eq!(processes_of(&lab, "redis3"), Vec::<String>::new());
+
+    let s = parse(
+        &format!("{ten}[workload]\nports = [7010]\n\n[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis2\"\nprocess = \"redis-9010\"\n"),
+        "ten.toml",
+    )
+    .unwrap();
+    assert_eq!(s.workload.ports, vec![7010]);
+    assert_eq!(
+        s.faults[0].action,
+        FaultAction::Kill {
+            machine: "redis2".into(),
+            process: "redis-9010".into()
+        }
+    );
+
+    assert_eq!(
+        error(&format!("{ten}[workload]\nports = [7011]\n")),
+        "t.toml:7:10: workload.ports[0]: unknown port 7011; the app's haproxy listens on 7001, \
+         7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009, 7010"
+    );
+    assert_eq!(
+        error(&format!(
+            "{ten}[[faults]]\nat = \"30s\"\nkind = \"kill\"\nmachine = \"redis1\"\nprocess = \"redis-9011\"\n"
+        )),
+        "t.toml:10:11: faults[0].process: unknown process 'redis-9011' on redis1; processes on \
+         redis1: redis-9001, redis-9002, redis-9003, redis-9004, redis-9005, redis-9006, \
+         redis-9007, redis-9008, redis-9009, redis-9010"
+    );
+    // A port of a larger topology is unknown in the seed's.
+    assert_eq!(
+        error_after_head("[workload]\nports = [7003]\n"),
+        "t.toml:5:10: workload.ports[0]: unknown port 7003; the app's haproxy listens on \
+         7001, 7002"
+    );
+
+    // One port is a topology too.
+    let s = parse(&format!("{HEAD}[topology]\nredis_ports = 1\n"), "one.toml").unwrap();
+    assert_eq!(s.workload.ports, vec![7001]);
+
+    // Written back, the derived ports are written out and read back the same.
+    let s = parse(&ten, "ten.toml").unwrap();
+    let text = to_toml(&s).unwrap();
+    assert!(text.contains("redis_ports = 10"), "{text}");
+    assert_eq!(parse(&text, "written.toml").unwrap(), s);
+}
+
+#[test]
+fn redis_ports_out_of_range() {
+    for n in [0, 33, 1000] {
+        assert_eq!(
+            error_after_head(&format!("[topology]\nredis_ports = {n}\n")),
+            format!(
+                "t.toml:5:15: topology.redis_ports: redis_ports = {n} is out of range; write 1 \
+                 to 32 (redis servers per redis machine, on ports 9001 to 9032)"
+            )
+        );
+    }
+    let e = error_after_head("[topology]\nredis_ports = 70000\n");
+    assert!(
+        e.starts_with("t.toml:5:15: topology.redis_ports: invalid value: integer `70000`"),
+        "{e}"
+    );
+    // The range is checked before the ports that depend on it.
+    let e = error_after_head("[topology]\nredis_ports = 40\n[workload]\nports = [7040]\n");
+    assert!(e.starts_with("t.toml:5:15: topology.redis_ports:"), "{e}");
+}
+
+#[test]
 fn durations() {
     for (text, ms) in [
         ("500ms", 500),
@@ -331,7 +411,7 @@ fn unknown_machine() {
         "t.toml:8:11: faults[0].machine: unknown machine 'redis3'; valid machines: redis1, \
          redis2, haproxy1, haproxy2, app, monit"
     );
-    assert_eq!(SEED_MACHINES.len(), 6);
+    assert_eq!(Topology::default().lab().machines().len(), 6);
 }
 
 #[test]
@@ -475,7 +555,8 @@ fn unknown_fields_at_every_level() {
         ),
         (
             "[topology]\nlantency = \"1ms\"\n",
-            "t.toml:5:1: topology.lantency: unknown field `lantency`, expected `latency` or `tick`",
+            "t.toml:5:1: topology.lantency: unknown field `lantency`, expected one of `latency`, \
+             `tick`, `redis_ports`",
         ),
         (
             "[workload]\nclient = 1\n",

@@ -1,9 +1,13 @@
 //! The benchmark's baseline: a bare turmoil model of the same six hosts carrying the same
 //! client traffic (4 clients, 100 requests/s, app → local relay → proxy → redis), with
-//! none of the lab's behaviour: no checks, no replication, no history, no nemesis.
+//! none of the lab's behaviour: no checks, no replication, no history, no nemesis. Its
+//! hosts and ports are the topology's, so it is the seed lab's baseline for the seed.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, UNIX_EPOCH};
 
+use failover::layout::Topology;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 use turmoil::net::{TcpListener, TcpStream};
@@ -25,14 +29,15 @@ async fn echo_ok(port: u16) {
     }
 }
 
-async fn relay(port: u16, to: &'static str, to_port: u16) {
+async fn relay(port: u16, to: String, to_port: u16) {
     let Ok(listener) = TcpListener::bind(("0.0.0.0", port)).await else {
         return;
     };
     let mut conns = JoinSet::new();
     while let Ok((mut client, _)) = listener.accept().await {
+        let to = to.clone();
         conns.spawn_local(async move {
-            let Ok(mut server) = TcpStream::connect((to, to_port)).await else {
+            let Ok(mut server) = TcpStream::connect((to.as_str(), to_port)).await else {
                 return;
             };
             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -40,11 +45,11 @@ async fn relay(port: u16, to: &'static str, to_port: u16) {
     }
 }
 
-async fn clients(clients: u32, rate: f64) {
+async fn clients(clients: u32, rate: f64, ports: Vec<u16>) {
     let interval = Duration::from_secs_f64(f64::from(clients) / rate);
     let mut tasks = JoinSet::new();
     for c in 0..clients {
-        let port = if c % 2 == 0 { 7001 } else { 7002 };
+        let port = ports[c as usize % ports.len()];
         tasks.spawn_local(async move {
             tokio::time::sleep(interval * c / clients).await;
             let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await else {
@@ -66,8 +71,21 @@ async fn clients(clients: u32, rate: f64) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Runs the baseline for `duration` of simulated time at the given tick and latency.
-pub fn run(duration: Duration, tick: Duration, latency: Duration, seed: u64) {
+type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Runs `tasks` on the host until they all end.
+async fn all_of(tasks: Vec<Task>) -> turmoil::Result {
+    let mut set = JoinSet::new();
+    for t in tasks {
+        set.spawn_local(t);
+    }
+    while set.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Runs the baseline of `topology` for `duration` of simulated time at the given tick and
+/// latency.
+pub fn run(topology: &Topology, duration: Duration, tick: Duration, latency: Duration, seed: u64) {
     let mut sim = turmoil::Builder::new()
         .epoch(UNIX_EPOCH)
         .rng_seed(seed)
@@ -76,29 +94,42 @@ pub fn run(duration: Duration, tick: Duration, latency: Duration, seed: u64) {
         .max_message_latency(latency)
         .simulation_duration(duration + Duration::from_secs(1))
         .build();
-    for name in ["redis1", "redis2"] {
-        sim.host(name, || async {
-            tokio::join!(echo_ok(9001), echo_ok(9002));
-            Ok(())
+    let t = topology.clone();
+    for name in &topology.redis_machines {
+        let t = t.clone();
+        sim.host(name.as_str(), move || {
+            all_of(
+                t.redis_port_list()
+                    .into_iter()
+                    .map(|p| Box::pin(echo_ok(p)) as Task)
+                    .collect(),
+            )
         });
     }
-    sim.host("haproxy1", || async {
-        tokio::join!(relay(8001, "redis1", 9001), relay(8002, "redis1", 9002));
-        Ok(())
+    // Every proxy relays to the first redis machine, the seed's master.
+    for name in &topology.proxies {
+        let t = t.clone();
+        sim.host(name.as_str(), move || {
+            let master = &t.redis_machines[0];
+            all_of(
+                t.redis_port_list()
+                    .into_iter()
+                    .map(|p| Box::pin(relay(t.proxy_port(p), master.clone(), p)) as Task)
+                    .collect(),
+            )
+        });
+    }
+    sim.host(topology.app.as_str(), move || {
+        let primary = &t.proxies[0];
+        let mut tasks: Vec<Task> = t
+            .redis_port_list()
+            .into_iter()
+            .map(|p| Box::pin(relay(t.app_port(p), primary.clone(), t.proxy_port(p))) as Task)
+            .collect();
+        tasks.push(Box::pin(clients(4, 100.0, t.app_ports())));
+        all_of(tasks)
     });
-    sim.host("haproxy2", || async {
-        tokio::join!(relay(8001, "redis1", 9001), relay(8002, "redis1", 9002));
-        Ok(())
-    });
-    sim.host("app", || async {
-        tokio::join!(
-            relay(7001, "haproxy1", 8001),
-            relay(7002, "haproxy1", 8002),
-            clients(4, 100.0)
-        );
-        Ok(())
-    });
-    sim.host("monit", || async {
+    sim.host(topology.monitor.as_str(), || async {
         std::future::pending::<()>().await;
         Ok(())
     });

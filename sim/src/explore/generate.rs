@@ -27,7 +27,8 @@
 use std::collections::BTreeSet;
 
 use super::draw::Draw;
-use scenario::{processes_of, Fault, FaultAction, Scenario, SimDuration, SEED_MACHINES};
+use failover::layout::Topology;
+use scenario::{processes_of, Fault, FaultAction, Scenario, SimDuration};
 
 /// What the generator may draw, and what it keeps.
 #[derive(Clone, Debug)]
@@ -154,6 +155,7 @@ pub fn generate(seed: u64, options: &GenOptions) -> Result<Scenario, String> {
         monit_down: false,
         cloud_drawn: false,
         detect_ms: scenario.failover.interval.as_millis() * u64::from(scenario.failover.fail_count),
+        lab: scenario.topology.lab(),
     };
     for at in times {
         if scenario.faults.len() >= max_faults {
@@ -204,6 +206,8 @@ struct State {
     cloud_drawn: bool,
     /// How long monit takes to declare a machine failed.
     detect_ms: u64,
+    /// The machines and processes faults may name.
+    lab: Topology,
 }
 
 /// The other machine of `machine`'s pair.
@@ -219,10 +223,6 @@ fn partner(machine: &str) -> &'static str {
 
 fn ms(v: u64) -> SimDuration {
     SimDuration::from_millis(v)
-}
-
-fn names(machines: &[&str]) -> Vec<String> {
-    machines.iter().map(|m| m.to_string()).collect()
 }
 
 impl State {
@@ -262,8 +262,8 @@ impl State {
     }
 
     /// `n` distinct machines (of all six) in a random order.
-    fn machines(n: usize, draw: &mut Draw) -> Vec<String> {
-        let mut all = names(&SEED_MACHINES);
+    fn machines(&self, n: usize, draw: &mut Draw) -> Vec<String> {
+        let mut all = self.lab.machines();
         draw.shuffle(&mut all);
         all.truncate(n);
         all
@@ -292,7 +292,7 @@ impl State {
                     return None;
                 }
                 let machine = draw.pick(&self.targets())?.to_string();
-                let process = draw.pick(processes_of(&machine))?.to_string();
+                let process = draw.pick(&processes_of(&self.lab, &machine))?.to_string();
                 if kind == Kind::Pause {
                     let longest = self.end.saturating_sub(at + 1).min(10_000);
                     if longest < 500 {
@@ -336,7 +336,7 @@ impl State {
             }
             Kind::Partition | Kind::Oneway => {
                 let n = draw.range(2, 4) as usize;
-                let mut machines = Self::machines(n, draw);
+                let mut machines = self.machines(n, draw);
                 let split = draw.range(1, n as u64 - 1) as usize;
                 let rest = machines.split_off(split);
                 // A fault that never heals would eat the recovery time.
@@ -367,7 +367,7 @@ impl State {
             }
             Kind::Latency | Kind::Loss => {
                 let n = draw.range(2, 4) as usize;
-                let mut a = Self::machines(n, draw);
+                let mut a = self.machines(n, draw);
                 let split = draw.range(1, n as u64 - 1) as usize;
                 let b = a.split_off(split);
                 let heal_after = Some(self.heal(at, draw)?);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use failover::resp::{render, Reply, RespConnection};
 
 use failover::admin::stat;
+use failover::layout::Topology;
 use failover::runtime_api::runtime_command;
 
 use super::{Endpoint, Lab, Probe, ProbeFn, Setup, Transcript};
@@ -87,13 +88,11 @@ fn two_redis() -> Setup {
 }
 
 const H1: Endpoint = ("haproxy1", 8001);
-const API: Endpoint = ("haproxy1", presets::STATS_PORT);
 
-/// haproxy1 of the seed lab, reduced to port 8001 (redis1:9001 active, redis2:9001 backup).
+/// haproxy1 of a one-port lab: port 8001 only (redis1:9001 active, redis2:9001 backup).
 fn proxy_setup() -> Setup {
-    let mut config = presets::haproxy_node("haproxy1");
-    config.frontends.retain(|f| f.bind_port == 8001);
-    config.backends.retain(|b| b.name == "redis_9001");
+    let one_port = Topology::with_redis_ports(1).expect("one port is in range");
+    let config = presets::haproxy_node(&one_port, "haproxy1");
     Setup {
         redis: vec![R1, R2],
         haproxy: vec![("haproxy1", config)],
@@ -104,7 +103,7 @@ fn proxy_setup() -> Setup {
 
 /// One runtime-API command on a fresh connection.
 pub async fn api<L: Lab>(lab: &L, command: &str) -> String {
-    match lab.connect(API).await {
+    match lab.connect(("haproxy1", Topology::seed().api_port)).await {
         Ok(s) => runtime_command(s, command)
             .await
             .unwrap_or_else(|e| format!("error: {e}")),

@@ -1,14 +1,13 @@
-//! The seed lab's proxies as configurations.
+//! The lab's proxies as configurations, derived from its [`Topology`].
 //!
 //! Timeouts are the classic haproxy example values (connect 5 s, client and server 50 s):
 //! the seed's own files do not say.
 
 use std::time::Duration;
 
-use super::config::{Backend, Frontend, HaproxyConfig, Server, TcpCheckRule};
+use failover::layout::Topology;
 
-/// The runtime API port of every preset proxy.
-pub const STATS_PORT: u16 = 9999;
+use super::config::{Backend, Frontend, HaproxyConfig, Server, TcpCheckRule};
 
 /// The master-routing tcp-check for redis (haproxy 2.6 doc).
 pub fn redis_master_check() -> Vec<TcpCheckRule> {
@@ -35,10 +34,10 @@ fn checked(name: &str, host: &str, port: u16, backup: bool) -> Server {
     }
 }
 
-fn base(name: &str) -> HaproxyConfig {
+fn base(name: &str, topology: &Topology) -> HaproxyConfig {
     HaproxyConfig {
         name: name.to_string(),
-        stats_port: Some(STATS_PORT),
+        stats_port: Some(topology.api_port),
         timeout_connect: Duration::from_secs(5),
         timeout_client: Duration::from_secs(50),
         timeout_server: Duration::from_secs(50),
@@ -48,12 +47,14 @@ fn base(name: &str) -> HaproxyConfig {
     }
 }
 
-/// haproxy1 / haproxy2: port 800N routes to the redis master among redis1:900N (active)
-/// and redis2:900N (backup).
-pub fn haproxy_node(name: &str) -> HaproxyConfig {
-    let mut c = base(name);
-    for (front, redis) in [(8001, 9001), (8002, 9002)] {
-        let backend = format!("redis_{redis}");
+/// A redis proxy (haproxy1, haproxy2): per redis port, the proxy port (8001 for 9001)
+/// routes to the redis master among the redis machines, the first active and the others
+/// backups.
+pub fn haproxy_node(topology: &Topology, name: &str) -> HaproxyConfig {
+    let mut c = base(name, topology);
+    for redis in topology.redis_port_list() {
+        let front = topology.proxy_port(redis);
+        let backend = topology.backend(redis);
         c.frontends.push(Frontend {
             name: format!("fe_{front}"),
             bind_port: front,
@@ -61,10 +62,12 @@ pub fn haproxy_node(name: &str) -> HaproxyConfig {
         });
         c.backends.push(Backend {
             name: backend,
-            servers: vec![
-                checked("redis1", "redis1", redis, false),
-                checked("redis2", "redis2", redis, true),
-            ],
+            servers: topology
+                .redis_machines
+                .iter()
+                .enumerate()
+                .map(|(i, m)| checked(m, m, redis, i > 0))
+                .collect(),
             tcp_check: redis_master_check(),
             allbackups: false,
         });
@@ -72,12 +75,14 @@ pub fn haproxy_node(name: &str) -> HaproxyConfig {
     c
 }
 
-/// The app machine's local haproxy: port 700N to haproxy1:800N, haproxy2:800N as backup,
-/// with plain connect checks.
-pub fn app_local() -> HaproxyConfig {
-    let mut c = base("app");
-    for (front, next) in [(7001, 8001), (7002, 8002)] {
-        let backend = format!("{next}");
+/// The app machine's local haproxy: per redis port, the app port (7001 for 9001) to the
+/// same proxy port on the first redis proxy, the others as backups, with plain connect
+/// checks.
+pub fn app_local(topology: &Topology) -> HaproxyConfig {
+    let mut c = base(&topology.app, topology);
+    for redis in topology.redis_port_list() {
+        let (front, next) = (topology.app_port(redis), topology.proxy_port(redis));
+        let backend = topology.app_backend(redis);
         c.frontends.push(Frontend {
             name: format!("fe_{front}"),
             bind_port: front,
@@ -85,10 +90,12 @@ pub fn app_local() -> HaproxyConfig {
         });
         c.backends.push(Backend {
             name: backend,
-            servers: vec![
-                checked("haproxy1", "haproxy1", next, false),
-                checked("haproxy2", "haproxy2", next, true),
-            ],
+            servers: topology
+                .proxies
+                .iter()
+                .enumerate()
+                .map(|(i, p)| checked(p, p, next, i > 0))
+                .collect(),
             tcp_check: Vec::new(),
             allbackups: false,
         });

@@ -1,33 +1,39 @@
 //! Booting a launched machine: a new turmoil host running its role's image.
 //!
 //! The images are what a replacement starts with, not what the seed machines run:
-//! - redis: `redis-9001` and `redis-9002`, both masters with an empty keyspace (the
-//!   controller must make them replicas and wait for their full sync);
+//! - redis: a `redis-<port>` for every redis port of the lab's topology, all masters with
+//!   an empty keyspace (the controller must make them replicas and wait for their full
+//!   sync);
 //! - haproxy: the seed proxy's frontends and backends with *no servers*, so the
 //!   controller must add them through the runtime API before it can take traffic.
 
-use failover::layout::MachineRole;
+use failover::layout::{MachineRole, Topology};
 
 use crate::haproxy::{presets, run_haproxy};
-use crate::lab::{Lab, REDIS_PORTS};
+use crate::lab::Lab;
 use crate::machine::{factory, MachineSpec};
 use crate::redis::{run_redis, RedisConfig};
 
-/// The processes a freshly launched machine of `role` runs.
-pub fn replacement_spec(name: &str, role: MachineRole, seed: u64) -> MachineSpec {
+/// The processes a freshly launched machine of `role` runs in `topology`.
+pub fn replacement_spec(
+    topology: &Topology,
+    name: &str,
+    role: MachineRole,
+    seed: u64,
+) -> MachineSpec {
     let mut processes = Vec::new();
     match role {
         MachineRole::Redis => {
-            for port in REDIS_PORTS {
+            for port in topology.redis_port_list() {
                 let config = RedisConfig::debian(port);
                 processes.push((
-                    format!("redis-{port}"),
+                    scenario::redis_process(port),
                     factory(move |ctx| run_redis(config.clone(), ctx)),
                 ));
             }
         }
         MachineRole::Haproxy => {
-            let mut config = presets::haproxy_node(name);
+            let mut config = presets::haproxy_node(topology, name);
             for backend in &mut config.backends {
                 backend.servers.clear();
             }
@@ -53,5 +59,6 @@ pub fn add_machine(lab: &mut Lab, name: &str, role: MachineRole, seed: u64) {
         tracing::warn!(machine = name, "boot of a machine that exists ignored");
         return;
     }
-    lab.add_machine(replacement_spec(name, role, seed));
+    let spec = replacement_spec(&lab.topology, name, role, seed);
+    lab.add_machine(spec);
 }

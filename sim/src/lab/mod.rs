@@ -1,11 +1,14 @@
 //! The seed lab in turmoil: six machines, their processes, and the handles the nemesis and
-//! the runner need.
+//! the runner need. Machines, ports and proxy configurations come from one
+//! [`Topology`]; the seed's is
 //!
 //! ```text
 //! app (workload → local haproxy :7001/:7002) → haproxy1 | haproxy2 (:8001/:8002)
 //!     → redis1 | redis2 (:9001/:9002; redis2's servers start as replicas of redis1's)
 //! monit (the failover controller, `failover::shell::Shell`, with the simulated EC2)
 //! ```
+//!
+//! and `redis_ports = N` makes it 7001.., 8001.., 9001..9000+N.
 
 pub mod boot;
 pub mod cloud_driver;
@@ -25,21 +28,19 @@ use crate::redis::{run_redis, RedisConfig};
 use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
 use failover::config::{ControllerConfig, Deployment};
-use failover::layout::{Layout, MachineInfo, MachineRole};
+use failover::layout::{MachineRole, Topology};
 use failover::shell::Shell;
 use failover::store::MemoryStore;
 use judge::history::History;
 
 use network::{Network, Reason};
 
-/// The seed's machines, in the order they are created (which fixes their addresses).
-pub const MACHINES: [&str; 6] = scenario::SEED_MACHINES;
-pub const REDIS_PORTS: [u16; 2] = [9001, 9002];
-
-/// What shapes the lab, beyond the seed lab's fixed layout.
+/// What shapes the lab.
 #[derive(Clone, Debug)]
 pub struct LabOptions {
     pub seed: u64,
+    /// The machines, their redis ports and proxies.
+    pub topology: Topology,
     pub tick: Duration,
     /// One-way latency between machines.
     pub latency: Duration,
@@ -61,6 +62,8 @@ pub struct MachineHandle {
 
 pub struct Lab<'a> {
     pub sim: turmoil::Sim<'a>,
+    /// What the machines run; replacements boot with the same ports.
+    pub topology: Topology,
     /// Every machine ever started, live or dead.
     pub machines: BTreeMap<String, MachineHandle>,
     /// Machines that crashed or were terminated.
@@ -145,35 +148,16 @@ impl MonitSetup {
     }
 }
 
-/// The deployment the controller starts from: the seed lab, addressed by IP.
-pub fn seed_deployment(ip: impl Fn(&str) -> IpAddr) -> Deployment {
-    let machine = |name: &str, role| MachineInfo {
-        name: name.to_string(),
-        addr: ip(name).to_string(),
-        role,
-        instance_id: Some(format!("i-{name}")),
-    };
-    Deployment {
-        layout: Layout::seed(&ip("app").to_string()),
-        machines: vec![
-            machine("redis1", MachineRole::Redis),
-            machine("redis2", MachineRole::Redis),
-            machine("haproxy1", MachineRole::Haproxy),
-            machine("haproxy2", MachineRole::Haproxy),
-        ],
-        masters: REDIS_PORTS
-            .iter()
-            .map(|p| (*p, "redis1".to_string()))
-            .collect(),
-        app_slots: ["haproxy1", "haproxy2"]
-            .iter()
-            .map(|h| (h.to_string(), h.to_string()))
-            .collect(),
-    }
+/// The deployment the controller starts from: the topology's, addressed by IP, each
+/// machine the cloud instance `i-<name>`.
+pub fn initial_deployment(topology: &Topology, ip: impl Fn(&str) -> IpAddr) -> Deployment {
+    topology.deployment(|m| ip(m).to_string(), |m| Some(format!("i-{m}")))
 }
 
-/// The processes of a seed machine.
+/// The processes of a machine of `topology` at the start: the first redis machine's
+/// servers are masters, the other redis machines' start as their replicas.
 pub fn machine_spec(
+    topology: &Topology,
     name: &str,
     seed: u64,
     workload: &WorkloadConfig,
@@ -181,29 +165,31 @@ pub fn machine_spec(
     monit: Option<&MonitSetup>,
 ) -> MachineSpec {
     let mut processes = Vec::new();
-    match name {
-        "redis1" | "redis2" => {
-            for port in REDIS_PORTS {
-                let config = if name == "redis2" {
-                    RedisConfig::debian(port).replica_of("redis1", port)
-                } else {
-                    RedisConfig::debian(port)
+    let first_redis = topology.redis_machines.first().map(String::as_str);
+    match topology.role_of(name) {
+        Some(MachineRole::Redis) => {
+            for port in topology.redis_port_list() {
+                let config = match first_redis {
+                    Some(master) if master != name => {
+                        RedisConfig::debian(port).replica_of(master, port)
+                    }
+                    _ => RedisConfig::debian(port),
                 };
                 processes.push((
-                    format!("redis-{port}"),
+                    scenario::redis_process(port),
                     factory(move |ctx| run_redis(config.clone(), ctx)),
                 ));
             }
         }
-        "haproxy1" | "haproxy2" => {
-            let config = presets::haproxy_node(name);
+        Some(MachineRole::Haproxy) => {
+            let config = presets::haproxy_node(topology, name);
             processes.push((
                 "haproxy".to_string(),
                 factory(move |ctx| run_haproxy(config.clone(), ctx)),
             ));
         }
-        "app" => {
-            let config = presets::app_local();
+        None if name == topology.app => {
+            let config = presets::app_local(topology);
             processes.push((
                 "haproxy".to_string(),
                 factory(move |ctx| run_haproxy(config.clone(), ctx)),
@@ -221,7 +207,7 @@ pub fn machine_spec(
                 }),
             ));
         }
-        "monit" => {
+        None if name == topology.monitor => {
             if let Some(setup) = monit.cloned() {
                 processes.push((
                     "controller".to_string(),
@@ -253,7 +239,7 @@ pub fn machine_spec(
                 ));
             }
         }
-        _ => {}
+        None => {}
     }
     MachineSpec {
         name: name.to_string(),
@@ -262,7 +248,7 @@ pub fn machine_spec(
     }
 }
 
-/// Builds the seed lab, ready to step.
+/// Builds the lab, ready to step.
 pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
     let sim = turmoil::Builder::new()
         .epoch(UNIX_EPOCH)
@@ -272,12 +258,17 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         .max_message_latency(options.latency)
         .simulation_duration(options.sim_duration)
         .build();
+    let topology = &options.topology;
+    let machines = topology.machines();
     // Addresses in creation order, so they do not depend on who asks first.
-    let ips: BTreeMap<&str, IpAddr> = MACHINES.iter().map(|m| (*m, sim.lookup(*m))).collect();
+    let ips: BTreeMap<&str, IpAddr> = machines
+        .iter()
+        .map(|m| (m.as_str(), sim.lookup(m.as_str())))
+        .collect();
     let cloud = SimCloud::new(options.seed);
     let monit = options.controller.clone().map(|config| MonitSetup {
         config,
-        deployment: seed_deployment(|n| ips[n]),
+        deployment: initial_deployment(topology, |n| ips[n]),
         cloud: cloud.clone(),
         store: MemoryStore::default(),
         seed: options.seed,
@@ -285,6 +276,7 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
     });
     let mut lab = Lab {
         sim,
+        topology: topology.clone(),
         machines: BTreeMap::new(),
         dead: BTreeSet::new(),
         network: Network::new(
@@ -294,8 +286,9 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         cloud,
         history: History::default(),
     };
-    for name in MACHINES {
+    for name in &machines {
         let spec = machine_spec(
+            topology,
             name,
             options.seed,
             &options.workload,
@@ -303,7 +296,7 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
             monit.as_ref(),
         );
         lab.add_machine(spec);
-        lab.cloud.register_seed_machine(name, ips[name]);
+        lab.cloud.register_seed_machine(name, ips[name.as_str()]);
     }
     lab
 }

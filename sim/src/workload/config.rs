@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use failover::layout::Topology;
+
 /// Relative weights of the operation kinds; an operation's kind is drawn with these odds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mix {
@@ -28,7 +30,7 @@ pub struct WorkloadConfig {
     pub clients: u32,
     /// Operations per second, all clients together.
     pub rate: f64,
-    /// The app's local haproxy ports (the seed's 7001 and 7002).
+    /// The app's local haproxy ports (by default every app port of the seed's topology).
     pub ports: Vec<u16>,
     /// Per operation, connect included.
     pub timeout: Duration,
@@ -48,7 +50,7 @@ impl Default for WorkloadConfig {
         Self {
             clients: 4,
             rate: 100.0,
-            ports: vec![7001, 7002],
+            ports: Topology::seed().app_ports(),
             timeout: Duration::from_secs(1),
             // The seed's failover machinery needs a few seconds to settle after boot.
             start: Duration::from_secs(10),

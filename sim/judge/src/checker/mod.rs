@@ -55,7 +55,7 @@ pub struct Input<'a> {
     pub history: &'a [Entry],
     pub trace: &'a [TraceEvent],
     pub faults: Vec<FaultRecord>,
-    /// The final read-back per local haproxy port (7001, 7002).
+    /// The final read-back per local haproxy port (7001 to 7000 + redis_ports).
     pub final_state: BTreeMap<u16, ReadBack>,
     /// When the lab was found fully redundant again, if it was.
     pub redundant_at_ms: Option<u64>,

@@ -46,7 +46,7 @@ impl RequestCounts {
 pub struct Requests {
     /// Every operation of the run.
     pub total: RequestCounts,
-    /// The same, per local haproxy port (7001, 7002).
+    /// The same, per local haproxy port (7001 to 7000 + redis_ports).
     pub per_port: BTreeMap<u16, RequestCounts>,
     /// An ok operation that took longer than this (milliseconds) counts as waited.
     pub waited_threshold_ms: u64,

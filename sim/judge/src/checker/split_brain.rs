@@ -1,6 +1,6 @@
-//! Split brain: per redis port (9001, 9002), the time during which two different servers
-//! were masters that had accepted writes, so clients of each wrote data the other never
-//! saw.
+//! Split brain: per redis port (9001, 9002, ...), the time during which two different
+//! servers were masters that had accepted writes, so clients of each wrote data the other
+//! never saw.
 //!
 //! A server counts as an accepting master from its "write accepted as master" trace event
 //! (the first write it accepted since becoming master) until it becomes a replica
@@ -18,7 +18,7 @@ use crate::trace::TraceEvent;
 /// One interval with two or more accepting masters on a port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SplitBrainInterval {
-    /// The redis port (9001 or 9002).
+    /// The redis port (9001 to 9000 + redis_ports).
     pub port: u16,
     pub start_ms: u64,
     pub end_ms: u64,
@@ -30,7 +30,7 @@ pub struct SplitBrainInterval {
 /// Split brain over a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SplitBrain {
-    /// All intervals added up (over both ports).
+    /// All intervals added up (over every port).
     pub total_ms: u64,
     pub longest_ms: u64,
     /// Per redis port, that port's intervals added up.
