@@ -1014,3 +1014,39 @@ fn analysis_is_deterministic() {
     let b = serde_json::to_string(&synthetic().0).unwrap();
     assert_eq!(a, b);
 }
+
+// ---- trace.jsonl ------------------------------------------------------------------------
+
+#[test]
+fn a_trace_line_names_its_event_and_reads_back_as_the_same_event() {
+    let entries = vec![
+        tr(30_000, "nemesis", crash("redis1")),
+        tr(31_000, "redis2", Event::Promoted { port: 9001 }),
+        tr(
+            32_000,
+            "controller",
+            Event::StepFailed {
+                plan: 1,
+                step: 3,
+                kind: failover_core::plan::StepKind::Launch,
+                error: failover_core::error::StepError::NotReady(
+                    failover_core::error::NotReady::NoSurvivor {
+                        step: failover_core::plan::StepKind::Launch,
+                    },
+                ),
+                retry_in_ms: 1000,
+            },
+        ),
+    ];
+    for e in &entries {
+        let line = serde_json::to_string(e).unwrap();
+        assert!(line.starts_with(&format!("{{\"at_ms\":{},\"source\":", e.at_ms)));
+        let back: TraceEvent = serde_json::from_str(&line).unwrap();
+        assert_eq!(&back, e, "{line}");
+    }
+    let line = serde_json::to_string(&entries[1]).unwrap();
+    assert_eq!(
+        line,
+        r#"{"at_ms":31000,"source":"redis2","event":"promoted","port":9001}"#
+    );
+}
