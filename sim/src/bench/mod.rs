@@ -25,12 +25,23 @@ pub struct BenchResult {
 }
 
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
 /// The lab without faults at 100 requests/s, and the baseline, alternated `repeats` times.
-pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str)) -> BenchResult {
+/// `minutes` and `repeats` must be within [`crate::cli::bounds::BENCH_MINUTES`] and
+/// [`crate::cli::bounds::BENCH_REPEATS`] (a median needs a sample; a duration must be a
+/// finite, positive number).
+pub fn lab_vs_baseline(
+    minutes: f64,
+    repeats: u32,
+    mut progress: impl FnMut(&str),
+) -> Result<BenchResult, String> {
+    use crate::cli::bounds::{check_real, check_whole, BENCH_MINUTES, BENCH_REPEATS};
+    check_real(minutes, BENCH_MINUTES, "simulated minutes")
+        .map_err(|e| format!("--minutes: {e}"))?;
+    check_whole(u64::from(repeats), BENCH_REPEATS).map_err(|e| format!("--repeats: {e}"))?;
     let duration = Duration::from_secs_f64(minutes * 60.0);
     let text = format!(
         "description = \"benchmark: the seed lab, no faults, 100 requests/s\"\nduration = \"{}ms\"\nseed = 1\n[workload]\nstart = \"0s\"\nstop = \"{}ms\"\n",
@@ -56,7 +67,7 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
         assert!(r.analysis.requests.total.ok > 0, "the lab's workload ran");
     }
     let (b, l) = (median(&mut base.clone()), median(&mut lab.clone()));
-    BenchResult {
+    Ok(BenchResult {
         simulated_minutes: minutes,
         repeats,
         baseline_s_per_min: b,
@@ -64,5 +75,5 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
         ratio: l / b,
         baseline_samples: base,
         lab_samples: lab,
-    }
+    })
 }

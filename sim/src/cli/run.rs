@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::{error, output::check_out_dir};
 use crate::run::{history_jsonl, run, trace_jsonl, RunResult};
 use judge::report::ReportInput;
+use scenario::error::printable;
 
 pub fn run_scenario(
     path: &Path,
@@ -15,10 +17,7 @@ pub fn run_scenario(
 ) -> ExitCode {
     let scenario = match scenario::load(path) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return error(e),
     };
     let seed = seed.unwrap_or(scenario.seed);
     if check_determinism {
@@ -30,7 +29,10 @@ pub fn run_scenario(
         .unwrap_or_else(|| "scenario".into());
     let out =
         out.unwrap_or_else(|| PathBuf::from(format!("target/failover-sim/{stem}-seed-{seed}")));
-    let reproduce = format!("failover-sim run {} --seed {seed}", path.display());
+    if let Err(e) = check_out_dir("--out", &out) {
+        return error(e);
+    }
+    let reproduce = crate::reproduce::run_command(path.as_os_str(), Some(seed));
     let result = run(&scenario, seed);
     let report = ReportInput {
         scenario: &stem,
@@ -52,7 +54,7 @@ pub fn run_scenario(
     if let Err(e) = written {
         eprintln!(
             "error: cannot write the run's files to {}: {e}",
-            out.display()
+            printable(&out.display().to_string())
         );
         return ExitCode::FAILURE;
     }
@@ -68,7 +70,7 @@ pub fn run_scenario(
         print_run(&scenario.description, path, &result, &out, &reproduce);
     }
     for f in &failures {
-        eprintln!("error: {f}");
+        eprintln!("error: {}", printable(f));
     }
     if failures.is_empty() {
         ExitCode::SUCCESS
@@ -84,9 +86,9 @@ fn secs(ms: u64) -> String {
 fn print_run(description: &str, path: &Path, result: &RunResult, out: &Path, reproduce: &str) {
     let s = &result.summary;
     let a = &result.analysis;
-    println!("scenario  {}", path.display());
+    println!("scenario  {}", printable(&path.display().to_string()));
     if !description.is_empty() {
-        println!("          {description}");
+        println!("          {}", printable(description));
     }
     println!("seed      {}", s.seed);
     println!("simulated {}", secs(s.duration_ms));
@@ -139,7 +141,7 @@ fn print_run(description: &str, path: &Path, result: &RunResult, out: &Path, rep
     }
     println!(
         "wrote     {}/{{history.jsonl,trace.jsonl,summary.json,report.json,report.md,timeline.svg,report.html}}",
-        out.display()
+        printable(&out.display().to_string())
     );
     println!("reproduce {reproduce}");
 }
