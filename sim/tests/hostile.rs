@@ -388,6 +388,23 @@ fn merge_checks_every_record_and_rebuilds_reproduce_commands() {
     );
     assert!(stdout(&o).contains("failover-sim run a.toml --seed 2"));
     assert!(!stdout(&o).contains("echo"));
+    assert_eq!(v["incomplete"], false);
+
+    // A stopped shard makes the merge incomplete, and says so.
+    let mut stopped: Value = serde_json::from_str(&std::fs::read_to_string(&two).unwrap()).unwrap();
+    stopped["incomplete"] = json!(true);
+    let two = put(tmp.path(), "two.json", &stopped);
+    let o = merge(&[&one, &two]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("two.json is incomplete"),
+        "{}",
+        stderr(&o)
+    );
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(merged.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(v["incomplete"], true);
+    assert!(stdout(&o).contains("INCOMPLETE"), "{}", stdout(&o));
 }
 
 #[test]

@@ -46,7 +46,11 @@ fn real(text: &str, range: (f64, f64), unit: &str) -> Result<f64, String> {
 
 /// `x` if it is within `range` (never NaN), or the message saying the range.
 pub fn check_real(x: f64, (min, max): (f64, f64), unit: &str) -> Result<f64, String> {
-    // Written so that NaN fails too.
+    if x.is_nan() {
+        return Err(format!(
+            "NaN is not a number; valid: {unit} from {min} to {max}"
+        ));
+    }
     if !(x >= min && x <= max) {
         return Err(format!(
             "{x} is out of range; valid: {unit} from {min} to {max}"
