@@ -21,6 +21,7 @@
 //!   terminations, and the hosts they create and crash.
 //! - [`reports`]: `reports/`, every scenario's reference reports and their index.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
+//! - [`reproduce`]: the command lines printed to paste, quoted for a shell.
 //! - [`cli`]: the `failover-sim` subcommands (`src/main.rs` only parses arguments).
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`explore`]: swarm exploration: each seed draws its own faults and settings; failing
@@ -43,6 +44,7 @@ pub mod net;
 pub mod redis;
 pub mod redundancy;
 pub mod reports;
+pub mod reproduce;
 pub mod run;
 pub mod signal;
 pub mod sweep;

@@ -1,10 +1,10 @@
 //! `failover-sim`: the lab's command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sim::cli;
+use sim::cli::{self, bounds};
 
 #[derive(Parser)]
 #[command(
@@ -24,8 +24,10 @@ enum Command {
         /// Compare instead of writing; exit non-zero when a report is stale.
         #[arg(long)]
         check: bool,
+        /// The directory of scenario files (*.toml).
         #[arg(long, default_value = "scenarios")]
         scenarios: PathBuf,
+        /// Where the reports go: a directory, or a path that can be created.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
@@ -33,11 +35,11 @@ enum Command {
     /// against a bare turmoil model of the same hosts and traffic, and of the lab at 2, 4
     /// and 10 redis ports per machine against the 2-port lab, in the same run.
     Bench {
-        /// Simulated minutes per sample.
-        #[arg(long, default_value_t = 2.0)]
+        /// Simulated minutes per sample, 0.1 to 60.
+        #[arg(long, default_value_t = 2.0, value_parser = bounds::bench_minutes)]
         minutes: f64,
-        /// Samples of each (the median is reported).
-        #[arg(long, default_value_t = 5)]
+        /// Samples of each (the median is reported), 1 to 100.
+        #[arg(long, default_value_t = 5, value_parser = bounds::bench_repeats)]
         repeats: u32,
         #[arg(long)]
         json: bool,
@@ -50,7 +52,8 @@ enum Command {
         /// The seed (default: the one pinned in the scenario file).
         #[arg(long)]
         seed: Option<u64>,
-        /// Where to write history.jsonl, trace.jsonl and summary.json
+        /// Where to write history.jsonl, trace.jsonl, summary.json and the reports: a
+        /// directory, or a path that can be created
         /// (default: target/failover-sim/<scenario>-seed-<seed>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -64,25 +67,30 @@ enum Command {
     },
     /// Run scenarios over many seeds in parallel (each seed in a child process); print
     /// per-scenario statistics and the failing seeds; write sweep.json and junit.xml.
-    /// Exits 1 if any seed failed.
+    /// Exits 1 if any seed failed. Ctrl-C or SIGTERM stops it: running seeds are killed,
+    /// the seeds that finished are written, marked incomplete, and it exits 128 + the
+    /// signal (130, 143).
     Sweep {
         /// Scenario files (TOML).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// Seeds: A..=B, A..B, N, or a comma list of these, e.g. 1..=1000.
+        /// Seeds: A..=B, A..B, N, or a comma list of these, e.g. 1..=1000; at most 100000
+        /// seeds, and at most 100000 runs (scenarios times seeds).
         #[arg(long)]
         seeds: String,
-        /// Parallel workers (default: the available cores).
-        #[arg(long)]
+        /// Parallel workers, 1 to 256 (default: the available cores).
+        #[arg(long, value_parser = bounds::jobs)]
         jobs: Option<usize>,
         /// Run only share K of N (1 <= K <= N): seed index i goes to shard (i mod N) + 1.
         #[arg(long)]
         shard: Option<String>,
-        /// Where to write sweep.json and junit.xml.
+        /// Where to write sweep.json and junit.xml: a directory, or a path that can be
+        /// created.
         #[arg(long, default_value = "target/failover-sim/sweep")]
         out: PathBuf,
-        /// Wall-clock seconds a seed may take before it is killed and counted as failed.
-        #[arg(long, default_value_t = 600.0)]
+        /// Wall-clock seconds a seed may take before it is killed and counted as failed,
+        /// 0.001 to 86400 (24 h).
+        #[arg(long, default_value_t = 600.0, value_parser = bounds::timeout)]
         timeout: f64,
         /// Print sweep.json instead of the text summary.
         #[arg(long)]
@@ -91,8 +99,12 @@ enum Command {
     /// Join shards' sweep.json files into one (statistics recomputed, overlaps rejected,
     /// missing seeds listed); writes sweep.json and junit.xml.
     Merge {
+        /// sweep.json files, each at most 256 MiB, declaring at most 100000 seeds and
+        /// holding at most 100000 runs in all.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+        /// Where to write sweep.json and junit.xml: a directory, or a path that can be
+        /// created.
         #[arg(long, default_value = "target/failover-sim/sweep")]
         out: PathBuf,
         #[arg(long)]
@@ -101,11 +113,11 @@ enum Command {
     /// Measure sweeps: seeds per minute with 1 and 2 jobs, the speedup, and memory at the
     /// 200th (or middle) and the last seed of a longer sweep.
     BenchSweep {
-        /// Seeds of the throughput part (run once with 1 job, once with 2).
-        #[arg(long, default_value_t = 8)]
+        /// Seeds of the throughput part (run once with 1 job, once with 2), 1 to 10000.
+        #[arg(long, default_value_t = 8, value_parser = bounds::bench_seeds)]
         seeds: u64,
-        /// Seeds of the memory part (e.g. 2000).
-        #[arg(long, default_value_t = 40)]
+        /// Seeds of the memory part (e.g. 2000), 2 to 100000.
+        #[arg(long, default_value_t = 40, value_parser = bounds::bench_long_seeds)]
         long_seeds: u64,
         #[arg(long, default_value = "scenarios/master-machine-crash.toml")]
         scenario: PathBuf,
@@ -118,37 +130,41 @@ enum Command {
         scenario: PathBuf,
         #[arg(long)]
         seed: u64,
+        /// End when standard input closes (the sweep that started this child is gone).
+        #[arg(long)]
+        exit_with_parent: bool,
     },
     /// Swarm exploration: each seed draws its own fault mix, settings and schedule and runs
     /// it; a run that fails an expectation is shrunk to a minimal scenario, written under
     /// --out, and run again from the file. Default expectations (no --base, no --expect):
     /// redundancy_within = 2m and max_lost_writes = 0.
     Explore {
-        /// Seeds to explore: A..=B, A..B or N.
+        /// Seeds to explore: A..=B, A..B or N; at most 100000 seeds.
         #[arg(long, default_value = "1..=20")]
         seeds: String,
         /// A scenario whose duration, settings and [expect] drawn scenarios use (its
         /// faults are ignored).
         #[arg(long)]
         base: Option<PathBuf>,
-        /// Simulated length of each run (default 3m, or the base's).
+        /// Simulated length of each run, at most 1h (default 3m, or the base's).
         #[arg(long)]
         duration: Option<String>,
         /// Expectations instead of the base's or the default, e.g. max_failed_requests=0
         /// (repeatable).
         #[arg(long)]
         expect: Vec<String>,
-        /// Where found scenarios are written.
+        /// Where found scenarios are written: a directory, or a path that can be created.
         #[arg(long, default_value = "scenarios/found")]
         out: PathBuf,
-        /// At most this many faults per drawn schedule.
-        #[arg(long, default_value_t = 4)]
+        /// At most this many faults per drawn schedule, 1 to 100.
+        #[arg(long, default_value_t = 4, value_parser = bounds::max_faults)]
         max_faults: usize,
-        /// Lab runs the shrinker may spend per finding.
-        #[arg(long, default_value_t = 30)]
+        /// Lab runs the shrinker may spend per finding, 0 to 10000.
+        #[arg(long, default_value_t = 30, value_parser = bounds::shrink_budget)]
         shrink_budget: usize,
-        /// Seeds run at once (default: the number of cores); the output does not depend on it.
-        #[arg(long)]
+        /// Seeds run at once, 1 to 256 (default: the number of cores); the output does not
+        /// depend on it.
+        #[arg(long, value_parser = bounds::jobs)]
         jobs: Option<usize>,
         /// Print the summary as JSON (progress goes to stderr).
         #[arg(long)]
@@ -185,33 +201,23 @@ fn main() -> ExitCode {
             check,
             scenarios,
             reports,
-        } => match sim::reports::regenerate(&scenarios, &reports, check, |p| eprintln!("{p}")) {
-            Ok(stale) if stale.is_empty() => {
-                println!("{}: every report is current", reports.display());
-                ExitCode::SUCCESS
-            }
-            Ok(stale) if check => {
-                println!("stale reports (run `failover-sim reports` to regenerate):");
-                for s in stale {
-                    println!("  {s}");
+        } => {
+            if !check {
+                if let Err(e) = cli::output::check_out_dir("--reports", &reports) {
+                    return cli::error(e);
                 }
-                ExitCode::FAILURE
             }
-            Ok(stale) => {
-                println!("wrote {} files under {}", stale.len(), reports.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(2)
-            }
-        },
+            reports_command(&scenarios, &reports, check)
+        }
         Command::Bench {
             minutes,
             repeats,
             json,
         } => {
-            let r = sim::bench::lab_vs_baseline(minutes, repeats, |p| eprintln!("{p}"));
+            let r = match sim::bench::lab_vs_baseline(minutes, repeats, |p| eprintln!("{p}")) {
+                Ok(r) => r,
+                Err(e) => return cli::error(e),
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&r).expect("json"));
             } else {
@@ -285,12 +291,37 @@ fn main() -> ExitCode {
             scenario,
             json,
         } => cli::sweep::bench_sweep(&scenario, seeds, long_seeds, json),
-        Command::SweepSeed { scenario, seed } => cli::sweep::sweep_seed(&scenario, seed),
+        Command::SweepSeed {
+            scenario,
+            seed,
+            exit_with_parent,
+        } => cli::sweep::sweep_seed(&scenario, seed, exit_with_parent),
         Command::Probes {
             names,
             real,
             seed,
             json,
         } => cli::probes::run_probes(&names, real, seed, json),
+    }
+}
+
+fn reports_command(scenarios: &Path, reports: &Path, check: bool) -> ExitCode {
+    match sim::reports::regenerate(scenarios, reports, check, |p| eprintln!("{p}")) {
+        Ok(stale) if stale.is_empty() => {
+            println!("{}: every report is current", reports.display());
+            ExitCode::SUCCESS
+        }
+        Ok(stale) if check => {
+            println!("stale reports (run `failover-sim reports` to regenerate):");
+            for s in stale {
+                println!("  {s}");
+            }
+            ExitCode::FAILURE
+        }
+        Ok(stale) => {
+            println!("wrote {} files under {}", stale.len(), reports.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => cli::error(e),
     }
 }

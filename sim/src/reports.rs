@@ -179,6 +179,29 @@ pub fn status_mismatch(g: &Generated) -> Option<String> {
     Some(out)
 }
 
+/// The largest checked-in report file read back for comparison; a report is kilobytes.
+pub const REPORT_LIMIT: u64 = 64 << 20;
+
+/// What `path` holds now: `None` when there is no such file (or it is not UTF-8, so it
+/// is stale anyway); an error when something other than a regular file is in the way,
+/// which neither reading nor writing could get past (a FIFO would block both).
+fn current(path: &Path) -> Result<Option<String>, String> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Ok(meta) if !meta.is_file() && !meta.file_type().is_symlink() => {
+            return Err(format!(
+                "{} is {}, not a regular file",
+                path.display(),
+                scenario::input::describe(meta.file_type())
+            ))
+        }
+        _ => {}
+    }
+    let bytes = scenario::input::read_limited(path, REPORT_LIMIT)
+        .map_err(|why| format!("{}: {}", path.display(), why.about("the report")))?;
+    Ok(String::from_utf8(bytes).ok())
+}
+
 /// Regenerates (or, with `check`, compares) every report. Returns the stale files.
 pub fn regenerate(
     scenarios: &Path,
@@ -197,7 +220,7 @@ pub fn regenerate(
     let mut stale = Vec::new();
     for (rel, contents) in wanted {
         let path = reports.join(&rel);
-        let current = std::fs::read_to_string(&path).ok();
+        let current = current(&path)?;
         if current.as_deref() == Some(contents.as_str()) {
             continue;
         }

@@ -156,7 +156,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
             watch.set_live(live_machines(&lab));
         }
         // Watch redundancy from the first fault on: that is when it can be lost.
-        if !watching && nemesis.records().iter().any(|r| r.took_effect_ms.is_some()) {
+        if !watching && nemesis.any_took_effect() {
             watching = true;
             lab.sim.client("watch", watch.clone().run());
         }

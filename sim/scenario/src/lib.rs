@@ -36,11 +36,13 @@
 //! - `validate`: the lab's rules (names, times, ranges).
 //! - [`location`]: field paths and their line and column in the text.
 //! - [`error`]: the error a person sees, [`ScenarioError`].
+//! - [`input`]: reading a file without trusting it (kind, size, UTF-8).
 
 pub mod duration;
 pub mod error;
 pub mod fault;
 mod file;
+pub mod input;
 pub mod lab;
 pub mod location;
 pub mod schema;
@@ -61,18 +63,25 @@ pub use schema::{Expect, FailoverSettings, Mix, Scenario, Status, Topology, Work
 use error::Problem;
 use file::ScenarioFile;
 
-/// Reads and checks the scenario file at `path`; errors name the file as given.
+/// Reads and checks the scenario file at `path`; errors name the file as given. Only a
+/// regular file of at most [`input::SCENARIO_LIMIT`] bytes of UTF-8 is read.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, &origin),
-        Err(e) => Err(ScenarioError {
-            origin,
-            location: None,
-            field: String::new(),
-            message: format!("cannot read the scenario file: {e}"),
-        }),
-    }
+    let error = |location, message| ScenarioError {
+        origin: origin.clone(),
+        location,
+        field: String::new(),
+        message,
+    };
+    let bytes = input::read_limited(path, input::SCENARIO_LIMIT)
+        .map_err(|why| error(None, why.about("the scenario file")))?;
+    let text = input::utf8(bytes).map_err(|(line, column, byte)| {
+        error(
+            Some(Location { line, column }),
+            format!("byte 0x{byte:02x} is not UTF-8; a scenario file is UTF-8 text"),
+        )
+    })?;
+    parse(&text, &origin)
 }
 
 /// Parses and checks scenario `text`; `origin` (usually the file's path) starts every
@@ -91,11 +100,43 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         }
     };
 
+    // toml calls a NUL or another control character "string values must be quoted"
+    // wherever it stands; the character itself is what a person needs to hear about.
+    if let Some((offset, c)) = text
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        let what = if c == '\0' {
+            "a NUL byte (U+0000)".to_string()
+        } else {
+            format!("control character U+{:04X}", u32::from(c))
+        };
+        return Err(at(
+            Some(offset..offset),
+            String::new(),
+            format!(
+                "{what}; a scenario file is text, with no control characters other than \
+                 tab and newline (inside a quoted string write it as an escape, such as \\u{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
+
     let doc = DeTable::parse(text).map_err(|e| {
         // toml's syntax messages may span lines ("invalid string\nexpected ..."); one line
         // keeps `file:line:col: message` greppable.
-        let message = e.message().trim().replace('\n', "; ");
-        at(e.span().or(Some(0..0)), String::new(), message)
+        let mut message = e.message().trim().replace('\n', "; ");
+        let mut span = e.span();
+        if span.is_none() && message == "recursion limit" {
+            span = location::too_deep(text).map(|at| at..at);
+            message = format!(
+                "nested too deep: toml allows at most {} levels (each part of a dotted key \
+                 and each table or array inside another is one); no scenario field is more \
+                 than 4 levels deep",
+                location::TOML_DEPTH_LIMIT
+            );
+        }
+        at(span.or(Some(0..0)), String::new(), message)
     })?;
 
     let deserializer = toml::de::Deserializer::from(doc.clone());

@@ -131,3 +131,132 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let column = before[line_start..].chars().count() + 1;
     (line, column)
 }
+
+/// How deep toml lets keys and values nest (its parser's recursion limit): each part of
+/// a dotted key and each table or array inside another is a level.
+pub const TOML_DEPTH_LIMIT: usize = 80;
+
+/// The byte offset where `text` first nests [`TOML_DEPTH_LIMIT`] levels deep, found by a
+/// light scan of its structure (strings and comments skipped, key parts counted until
+/// the `=`, brackets counted until they close). toml reports its recursion limit without a
+/// position, so without this the error would point at 1:1, however far into the file it
+/// is.
+pub fn too_deep(text: &str) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        Comment,
+        Basic,
+        Literal,
+        MultiBasic,
+        MultiLiteral,
+    }
+    let bytes = text.as_bytes();
+    let mut state = In::Code;
+    // Open brackets, innermost last: b'{' (inline table), b'[' (array or table header).
+    let mut open: Vec<u8> = Vec::new();
+    let mut in_key = true;
+    let mut key_parts = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let rest = &bytes[i..];
+        match state {
+            In::Comment => {
+                if b == b'\n' {
+                    state = In::Code;
+                    continue;
+                }
+            }
+            In::Basic => match b {
+                b'\\' => i += 1,
+                b'"' | b'\n' => state = In::Code,
+                _ => {}
+            },
+            In::Literal => {
+                if b == b'\'' || b == b'\n' {
+                    state = In::Code;
+                }
+            }
+            In::MultiBasic => {
+                if b == b'\\' {
+                    i += 1;
+                } else if rest.starts_with(b"\"\"\"") {
+                    state = In::Code;
+                    i += 2;
+                }
+            }
+            In::MultiLiteral => {
+                if rest.starts_with(b"'''") {
+                    state = In::Code;
+                    i += 2;
+                }
+            }
+            In::Code => match b {
+                b'#' => state = In::Comment,
+                b'"' if rest.starts_with(b"\"\"\"") => {
+                    state = In::MultiBasic;
+                    i += 2;
+                }
+                b'"' => state = In::Basic,
+                b'\'' if rest.starts_with(b"'''") => {
+                    state = In::MultiLiteral;
+                    i += 2;
+                }
+                b'\'' => state = In::Literal,
+                b'.' if in_key => {
+                    key_parts += 1;
+                    if open.len() + key_parts >= TOML_DEPTH_LIMIT {
+                        return Some(i);
+                    }
+                }
+                b'=' if in_key => {
+                    in_key = false;
+                    key_parts = 0;
+                }
+                b'{' | b'[' => {
+                    open.push(b);
+                    // A table header's brackets and an inline table's keys are keys.
+                    in_key = b == b'{' || (in_key && open.iter().all(|o| *o == b'['));
+                    if open.len() + key_parts >= TOML_DEPTH_LIMIT {
+                        return Some(i);
+                    }
+                }
+                b'}' | b']' => {
+                    open.pop();
+                    key_parts = 0;
+                    in_key = false;
+                }
+                b',' => {
+                    key_parts = 0;
+                    in_key = open.last() == Some(&b'{');
+                }
+                b'\n' if open.is_empty() => {
+                    key_parts = 0;
+                    in_key = true;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_place_nesting_reaches_the_limit_is_found() {
+        let parts: Vec<String> = (0..200).map(|i| format!("k{i}")).collect();
+        let text = format!("a = \"x.y.z\" # c.d.e\n[t]\n{} = 1\n", parts.join("."));
+        let at = too_deep(&text).unwrap();
+        assert_eq!(line_column(&text, at).0, 3);
+        let nested = format!("v = {}1{}\n", "[".repeat(100), "]".repeat(100));
+        assert_eq!(too_deep(&nested), Some(4 + TOML_DEPTH_LIMIT - 1));
+        let shallow =
+            "rate = 0.25\n[[faults]]\nbetween = [[\"a\"], [\"b\"]]\nx.y = { p.q = 1.5 }\n";
+        assert_eq!(too_deep(shallow), None);
+    }
+}

@@ -648,3 +648,98 @@ fn load_names_the_file() {
         "{e}"
     );
 }
+
+/// `load(path)`, failing the test instead of hanging when loading blocks.
+fn load_within_10s(path: &std::path::Path) -> Result<Scenario, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(load(&path).map_err(|e| e.to_string()));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("load returned within 10 s (it must not block on a FIFO or read /dev/zero)")
+}
+
+#[test]
+fn load_refuses_what_is_not_a_small_regular_file_before_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    assert_eq!(
+        load_within_10s(&fifo).unwrap_err(),
+        format!(
+            "{}: the scenario file is a FIFO (named pipe), not a regular file",
+            fifo.display()
+        )
+    );
+    assert_eq!(
+        load_within_10s(std::path::Path::new("/dev/zero")).unwrap_err(),
+        "/dev/zero: the scenario file is a character device, not a regular file"
+    );
+    assert_eq!(
+        load_within_10s(dir.path()).unwrap_err(),
+        format!(
+            "{}: the scenario file is a directory, not a regular file",
+            dir.path().display()
+        )
+    );
+    let big = dir.path().join("big.toml");
+    let padding = "# padding\n".repeat(500_000);
+    std::fs::write(&big, format!("{HEAD}{padding}")).unwrap();
+    let e = load_within_10s(&big).unwrap_err();
+    assert!(e.ends_with("bytes, over the limit of 4 MiB"), "{e}");
+}
+
+#[test]
+fn bytes_that_are_not_text_are_named_with_their_line_and_column() {
+    let e = error(&format!("{HEAD}description = \"a\0b\"\n"));
+    assert_eq!(
+        e,
+        "t.toml:4:17: a NUL byte (U+0000); a scenario file is text, with no control \
+         characters other than tab and newline (inside a quoted string write it as an \
+         escape, such as \\u0000)"
+    );
+    let e = error(&format!("{HEAD}\n  \u{1b}[2J = 1\n"));
+    assert!(
+        e.starts_with("t.toml:5:3: control character U+001B;"),
+        "{e}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = dir.path().join("latin1.toml");
+    std::fs::write(
+        &latin1,
+        b"duration = \"2m\"\nseed = 1\ndescription = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        load(&latin1).unwrap_err().to_string(),
+        format!(
+            "{}:3:19: byte 0xe9 is not UTF-8; a scenario file is UTF-8 text",
+            latin1.display()
+        )
+    );
+}
+
+#[test]
+fn a_key_nested_past_tomls_limit_is_located_not_reported_at_1_1() {
+    let parts: Vec<String> = (0..20_000).map(|i| format!("k{i}")).collect();
+    let e = error(&format!("{HEAD}[workload]\n{} = 1\n", parts.join(".")));
+    assert!(
+        e.starts_with("t.toml:5:310: nested too deep: toml allows at most 80 levels"),
+        "{e}"
+    );
+}
+
+#[test]
+fn echoed_input_cannot_drive_the_terminal() {
+    let e = error(&format!(
+        "{HEAD}[[faults]]\nat = \"1s\"\nkind = \"crash\"\nmachine = \"\\u001b[2J\\nok\"\n"
+    ));
+    assert!(!e.contains('\u{1b}') && !e.contains('\n'), "{e:?}");
+    assert!(e.contains("unknown machine '\\u{1b}[2J\\u{a}ok'"), "{e}");
+}

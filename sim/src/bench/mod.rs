@@ -48,7 +48,7 @@ pub struct PortsCost {
 }
 
 fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
@@ -67,7 +67,18 @@ pub fn scenario(minutes: f64, redis_ports: u16) -> Scenario {
 
 /// The baseline and the lab at each of [`PORTS`] without faults at 100 requests/s,
 /// alternated `repeats` times so that a change in the machine's load hits all alike.
-pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str)) -> BenchResult {
+/// `minutes` and `repeats` must be within [`crate::cli::bounds::BENCH_MINUTES`] and
+/// [`crate::cli::bounds::BENCH_REPEATS`] (a median needs a sample; a duration must be a
+/// finite, positive number).
+pub fn lab_vs_baseline(
+    minutes: f64,
+    repeats: u32,
+    mut progress: impl FnMut(&str),
+) -> Result<BenchResult, String> {
+    use crate::cli::bounds::{check_real, check_whole, BENCH_MINUTES, BENCH_REPEATS};
+    check_real(minutes, BENCH_MINUTES, "simulated minutes")
+        .map_err(|e| format!("--minutes: {e}"))?;
+    check_whole(u64::from(repeats), BENCH_REPEATS).map_err(|e| format!("--repeats: {e}"))?;
     let duration = Duration::from_secs_f64(minutes * 60.0);
     let scenarios: Vec<Scenario> = PORTS.iter().map(|n| scenario(minutes, *n)).collect();
     let mut base = Vec::new();
@@ -109,7 +120,7 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
             samples: samples.clone(),
         })
         .collect();
-    BenchResult {
+    Ok(BenchResult {
         simulated_minutes: minutes,
         repeats,
         baseline_s_per_min: b,
@@ -118,5 +129,5 @@ pub fn lab_vs_baseline(minutes: f64, repeats: u32, mut progress: impl FnMut(&str
         baseline_samples: base,
         lab_samples: labs[0].clone(),
         per_ports,
-    }
+    })
 }

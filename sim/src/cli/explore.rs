@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::explore::{self, options, ExploreOptions};
-use scenario::{self, SimDuration};
 
 /// The command line's values, as given.
 pub struct Args {
@@ -25,7 +24,7 @@ pub fn options(args: &Args) -> Result<ExploreOptions, String> {
     let duration = args
         .duration
         .as_deref()
-        .map(|d| SimDuration::parse(d).map_err(|e| format!("--duration: {e}")))
+        .map(super::bounds::explore_duration)
         .transpose()?;
     let (mut base, draw_settings) = match &args.base {
         Some(path) => (load_base(path)?, false),
@@ -43,9 +42,20 @@ pub fn options(args: &Args) -> Result<ExploreOptions, String> {
         // A base with no [expect] would find nothing; it gets the default set.
         base.expect = options::default_expect();
     }
-    if args.max_faults == 0 {
-        return Err("--max-faults must be at least 1".into());
+    // Checked here too, not only by clap: `options` is also called with values made in code.
+    let bounded = |flag: &str, n: usize, range| {
+        super::bounds::check_whole(n as u64, range).map_err(|e| format!("{flag}: {e}"))
+    };
+    bounded("--max-faults", args.max_faults, super::bounds::MAX_FAULTS)?;
+    bounded(
+        "--shrink-budget",
+        args.shrink_budget,
+        super::bounds::SHRINK_BUDGET,
+    )?;
+    if let Some(jobs) = args.jobs {
+        bounded("--jobs", jobs, super::bounds::JOBS)?;
     }
+    super::output::check_out_dir("--out", &args.out)?;
     // Fail once, up front, rather than once per seed.
     explore::generate::fault_window(&base)?;
     let jobs = args.jobs.unwrap_or_else(|| {
@@ -71,10 +81,7 @@ fn load_base(path: &Path) -> Result<scenario::Scenario, String> {
 pub fn run_explore(args: &Args) -> ExitCode {
     let options = match options(args) {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return super::error(e),
     };
     let json = args.json;
     let summary = explore::explore(&options, |report| {
@@ -97,10 +104,17 @@ pub fn run_explore(args: &Args) -> ExitCode {
     } else {
         print!("{}", explore::summary::render(&summary));
     }
-    // Findings are the point of exploring, not a failure of the command; a found file
-    // that does not reproduce, or a seed that could not be explored, is.
-    let broken = summary.errors > 0 || summary.reproduced < summary.files.len();
-    if broken {
+    // Findings are the point of exploring, not a failure of the command; a finding that
+    // could not be written (it would be lost), a found file that does not reproduce, or a
+    // seed that could not be explored, is.
+    let lost = summary.findings.saturating_sub(summary.files.len());
+    if lost > 0 {
+        eprintln!(
+            "error: {lost} findings could not be written under {} (see their lines above)",
+            scenario::error::printable(&options.out.display().to_string())
+        );
+    }
+    if summary.is_broken() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

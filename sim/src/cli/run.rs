@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::{error, output::check_out_dir};
 use crate::run::{history_jsonl, run, trace_jsonl, RunResult};
 use judge::report::ReportInput;
+use scenario::error::printable;
 use scenario::Status;
 
 pub fn run_scenario(
@@ -16,10 +18,7 @@ pub fn run_scenario(
 ) -> ExitCode {
     let scenario = match scenario::load(path) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return error(e),
     };
     let seed = seed.unwrap_or(scenario.seed);
     if check_determinism {
@@ -31,7 +30,10 @@ pub fn run_scenario(
         .unwrap_or_else(|| "scenario".into());
     let out =
         out.unwrap_or_else(|| PathBuf::from(format!("target/failover-sim/{stem}-seed-{seed}")));
-    let reproduce = format!("failover-sim run {} --seed {seed}", path.display());
+    if let Err(e) = check_out_dir("--out", &out) {
+        return error(e);
+    }
+    let reproduce = crate::reproduce::run_command(path.as_os_str(), Some(seed));
     let result = run(&scenario, seed);
     let report = ReportInput {
         scenario: &stem,
@@ -54,7 +56,7 @@ pub fn run_scenario(
     if let Err(e) = written {
         eprintln!(
             "error: cannot write the run's files to {}: {e}",
-            out.display()
+            printable(&out.display().to_string())
         );
         return ExitCode::FAILURE;
     }
@@ -70,7 +72,7 @@ pub fn run_scenario(
         print_run(&scenario, path, &result, &out, &reproduce);
     }
     for f in &failures {
-        eprintln!("error: {f}");
+        eprintln!("error: {}", printable(f));
     }
     // The exit code stays the run's own (an unmet expectation fails, whatever the status);
     // the note is for the person reading, who should not mistake a known weakness for news
@@ -106,13 +108,15 @@ fn print_run(
 ) {
     let s = &result.summary;
     let a = &result.analysis;
-    println!("scenario  {}", path.display());
+    println!("scenario  {}", printable(&path.display().to_string()));
     if !scenario.description.is_empty() {
-        println!("          {}", scenario.description);
+        println!("          {}", printable(&scenario.description));
     }
     match &scenario.status {
         Status::MustPass => println!("status    must-pass"),
-        Status::KnownWeakness { reason } => println!("status    known-weakness: {reason}"),
+        Status::KnownWeakness { reason } => {
+            println!("status    known-weakness: {}", printable(reason))
+        }
     }
     println!("seed      {}", s.seed);
     println!("simulated {}", secs(s.duration_ms));
@@ -165,7 +169,7 @@ fn print_run(
     }
     println!(
         "wrote     {}/{{history.jsonl,trace.jsonl,summary.json,report.json,report.md,timeline.svg,report.html}}",
-        out.display()
+        printable(&out.display().to_string())
     );
     println!("reproduce {reproduce}");
 }

@@ -105,7 +105,7 @@ pub fn explore_seed(seed: u64, options: &ExploreOptions) -> SeedReport {
             match finding::write(&options.out, &name, &described) {
                 Ok(path) => {
                     f.file = Some(path.display().to_string());
-                    f.reproduce = Some(format!("failover-sim run {}", path.display()));
+                    f.reproduce = Some(crate::reproduce::run_command(path.as_os_str(), None));
                     match finding::reproduces(&path, &first.name) {
                         Ok(()) => f.reproduced = true,
                         Err(e) => f.error = Some(e),

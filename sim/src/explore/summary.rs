@@ -44,6 +44,14 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Whether the exploration failed as a command: a seed could not be explored, a
+    /// finding's file could not be written, or a written file does not reproduce.
+    pub fn is_broken(&self) -> bool {
+        self.errors > 0 || self.files.len() < self.findings || self.reproduced < self.files.len()
+    }
+}
+
 /// One line for a seed, as progress.
 pub fn seed_line(r: &SeedReport) -> String {
     let drawn = if r.drawn.is_empty() {

@@ -7,7 +7,7 @@
 //!
 //! Network faults act through the lab's [`crate::lab::network::Network`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use crate::cloud::CloudFaults;
@@ -30,8 +30,16 @@ pub struct Nemesis {
     timeline: Vec<(Duration, Step)>,
     next: usize,
     records: Vec<FaultRecord>,
-    /// Process commands sent and not yet confirmed: (machine, command) → fault index.
-    pending: BTreeMap<(String, String), usize>,
+    /// Process commands sent and not yet confirmed: (machine, command) → the faults that
+    /// sent it, oldest first. A queue, not one index: two faults may send the same command
+    /// before the machine answers the first (two kills at the same time), and each answer
+    /// belongs to the fault whose command it answers.
+    pending: BTreeMap<(String, String), VecDeque<usize>>,
+    /// The last command that acted on each (machine, process): (fault, verb, when), so a
+    /// command without effect can say which fault got there first.
+    last_acted: BTreeMap<(String, String), (usize, &'static str, u64)>,
+    /// Whether some fault has taken effect yet (asked every step, so kept, not searched).
+    any_effect: bool,
     pub cloud: CloudFaults,
 }
 
@@ -65,6 +73,8 @@ impl Nemesis {
             next: 0,
             records,
             pending: BTreeMap::new(),
+            any_effect: false,
+            last_acted: BTreeMap::new(),
             cloud: CloudFaults::default(),
         }
     }
@@ -94,17 +104,27 @@ impl Nemesis {
         for (name, machine) in &lab.machines {
             for event in machine.control.drain_events() {
                 let (what, process) = command_parts(&event.command);
-                let Some(i) = self
-                    .pending
-                    .remove(&(name.clone(), format!("{what} {process}")))
-                else {
+                let key = (name.clone(), format!("{what} {process}"));
+                let Some(waiting) = self.pending.get_mut(&key) else {
                     continue;
                 };
+                let Some(i) = waiting.pop_front() else {
+                    continue;
+                };
+                if waiting.is_empty() {
+                    self.pending.remove(&key);
+                }
                 let at_ms = event.at.as_millis() as u64;
+                let process_key = (name.clone(), process.clone());
+                let before = self.last_acted.get(&process_key).copied();
+                if event.took_effect {
+                    self.last_acted.insert(process_key, (i, what, at_ms));
+                }
                 let record = &mut self.records[i];
                 if event.took_effect {
                     if record.took_effect_ms.is_none() {
                         record.took_effect_ms = Some(at_ms);
+                        self.any_effect = true;
                         record_event(Event::FaultTookEffect {
                             fault: i,
                             kind: record.kind.clone(),
@@ -120,7 +140,7 @@ impl Nemesis {
                         });
                     }
                 } else {
-                    let why = format!("{what} {process} on {name} had no effect (was it running?)");
+                    let why = no_effect(what, &process, name, before);
                     record.problem = Some(why.clone());
                     record_event(Event::FaultHadNoEffect {
                         fault: i,
@@ -142,6 +162,7 @@ impl Nemesis {
         detail: Option<String>,
     ) {
         self.records[i].took_effect_ms = Some(now.as_millis() as u64);
+        self.any_effect = true;
         record_event(Event::FaultTookEffect {
             fault: i,
             kind: self.records[i].kind.clone(),
@@ -164,7 +185,9 @@ impl Nemesis {
         }
         let (what, process) = command_parts(&command);
         self.pending
-            .insert((machine.to_string(), format!("{what} {process}")), i);
+            .entry((machine.to_string(), format!("{what} {process}")))
+            .or_default()
+            .push_back(i);
         handle.control.send(command);
     }
 
@@ -269,6 +292,11 @@ impl Nemesis {
         }
     }
 
+    /// Whether any fault has taken effect yet.
+    pub fn any_took_effect(&self) -> bool {
+        self.any_effect
+    }
+
     /// Every fault's record, for the report.
     pub fn records(&self) -> &[FaultRecord] {
         &self.records
@@ -300,6 +328,37 @@ fn ips(lab: &Lab, machines: &[String]) -> Vec<std::net::IpAddr> {
         .iter()
         .filter_map(|m| lab.machines.get(m).map(|h| h.ip))
         .collect()
+}
+
+/// Why `what process` on `machine` changed nothing, and which earlier fault's command
+/// left the process that way.
+fn no_effect(
+    what: &str,
+    process: &str,
+    machine: &str,
+    before: Option<(usize, &str, u64)>,
+) -> String {
+    let state = match what {
+        "start" => "it was already running",
+        "resume" => "it was not paused",
+        _ => "it was not running",
+    };
+    let cause = match before {
+        Some((fault, verb, at_ms)) => {
+            let done = match verb {
+                "kill" => "killed",
+                "start" => "started",
+                "pause" => "paused",
+                _ => "resumed",
+            };
+            format!(
+                " (fault {fault} {done} it at {})",
+                scenario::SimDuration::from_millis(at_ms)
+            )
+        }
+        None => String::new(),
+    };
+    format!("{what} {process} on {machine} had no effect: {state}{cause}")
 }
 
 fn command_parts(command: &ProcessCommand) -> (&'static str, String) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{rss, Options, SeedOutcome};
+use super::{rss, Options, SeedOutcome, Stop};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchSweep {
@@ -71,6 +71,7 @@ pub fn bench(
         jobs,
         timeout: Duration::from_secs(600),
         exe: exe.clone(),
+        stop: Stop::default(),
     };
     let mut per_min = Vec::new();
     for jobs in [1, 2] {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::figures::Figures;
 use super::outcome::SeedOutcome;
+use super::stop::Stop;
 
 /// What the child prints, as one JSON line on stdout.
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,7 +25,16 @@ pub struct ChildReport {
 /// The child's side: run one seed in this process and print its [`ChildReport`]. Exits 0
 /// whenever the report was printed (the failures are in it), 2 when the scenario does not
 /// load; a panic exits 101, as Rust's runtime does.
-pub fn serve(path: &Path, seed: u64) -> ExitCode {
+///
+/// With `exit_with_parent`, the child ends itself (status 3) when its standard input
+/// closes, which happens when the sweep that started it is gone.
+pub fn serve(path: &Path, seed: u64, exit_with_parent: bool) -> ExitCode {
+    if exit_with_parent {
+        std::thread::spawn(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            std::process::exit(3);
+        });
+    }
     let scenario = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {
@@ -52,22 +62,39 @@ const POLL: Duration = Duration::from_millis(10);
 const STDERR_TAIL: usize = 8 * 1024;
 
 /// The parent's side: run `scenario` at `seed` in a child of `exe`, kill it after
-/// `timeout`, and turn whatever happened into an outcome. Never panics on the child's
-/// behalf.
-pub fn run_seed(exe: &Path, scenario: &str, seed: u64, timeout: Duration) -> SeedOutcome {
-    let spawned = Command::new(exe)
+/// `timeout`, and turn whatever happened into an outcome; `None` when `stop` was
+/// requested first (the child is killed and reaped). Never panics on the child's behalf.
+pub fn run_seed(
+    exe: &Path,
+    scenario: &str,
+    seed: u64,
+    timeout: Duration,
+    stop: &Stop,
+) -> Option<SeedOutcome> {
+    let mut command = Command::new(exe);
+    command
         .args(["sweep-seed", scenario, "--seed", &seed.to_string()])
-        .stdin(Stdio::null())
+        .arg("--exit-with-parent")
+        // The child holds the read end; when the sweep dies, however it dies, the write
+        // end closes and the child ends itself rather than run on as an orphan.
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Out of the terminal's process group: Ctrl-C goes to the sweep alone, which
+        // stops its children itself (see `super::stop`).
+        command.process_group(0);
+    }
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             let why = format!("cannot start {}: {e}", exe.display());
-            return SeedOutcome::new(scenario, seed, vec![why], None);
+            return Some(SeedOutcome::new(scenario, seed, vec![why], None));
         }
     };
+    let lifeline = child.stdin.take();
     // Drain both pipes on their own threads, or a chatty child blocks on a full pipe.
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
@@ -77,7 +104,8 @@ pub fn run_seed(exe: &Path, scenario: &str, seed: u64, timeout: Duration) -> See
         s
     });
     let stderr = thread::spawn(move || tail(&mut err));
-    let status = wait(&mut child, timeout);
+    let status = wait(&mut child, timeout, stop);
+    drop(lifeline);
     let stdout = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
     let stderr = stderr.join().unwrap_or_default();
     let report = stdout
@@ -85,7 +113,8 @@ pub fn run_seed(exe: &Path, scenario: &str, seed: u64, timeout: Duration) -> See
         .rev()
         .find(|l| !l.trim().is_empty())
         .and_then(|l| serde_json::from_str::<ChildReport>(l).ok());
-    match (status, report) {
+    Some(match (status, report) {
+        (Waited::Stopped, _) => return None,
         (Waited::Exited(0), Some(r)) => {
             let mut o = SeedOutcome::new(scenario, seed, r.failures, Some(r.figures));
             o.peak_rss_kb = r.peak_rss_kb;
@@ -115,17 +144,19 @@ pub fn run_seed(exe: &Path, scenario: &str, seed: u64, timeout: Duration) -> See
             vec![format!("lost track of the child process: {e}")],
             None,
         ),
-    }
+    })
 }
 
 enum Waited {
     Exited(i32),
     Signalled,
     TimedOut,
+    /// The sweep was asked to stop; the child was killed.
+    Stopped,
     Lost(String),
 }
 
-fn wait(child: &mut Child, timeout: Duration) -> Waited {
+fn wait(child: &mut Child, timeout: Duration, stop: &Stop) -> Waited {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
@@ -135,6 +166,12 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
                     .map(Waited::Exited)
                     .unwrap_or(Waited::Signalled)
             }
+            // By PID (`Child::kill`), then reaped, so no child outlives the sweep.
+            Ok(None) if stop.requested().is_some() => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Waited::Stopped;
+            }
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -143,6 +180,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Waited {
             Ok(None) => thread::sleep(POLL),
             Err(e) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 return Waited::Lost(e.to_string());
             }
         }

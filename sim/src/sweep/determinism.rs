@@ -75,8 +75,8 @@ pub fn check_and_print(scenario: &Scenario, path: &Path, seed: u64, json: bool) 
     let streams = check(scenario, seed);
     let same = streams.iter().all(|s| s.divergence.is_none());
     let reproduce = format!(
-        "failover-sim run {} --seed {seed} --check-determinism",
-        path.display()
+        "{} --check-determinism",
+        crate::reproduce::run_command(path.as_os_str(), Some(seed))
     );
     if json {
         let v = serde_json::json!({

@@ -38,6 +38,8 @@ impl SeedOutcome {
     }
 }
 
+/// Quoted for a shell (see [`crate::reproduce`]); `merge` rebuilds it rather than trust
+/// the one a file holds.
 pub fn reproduce(scenario: &str, seed: u64) -> String {
-    format!("failover-sim run {scenario} --seed {seed}")
+    crate::reproduce::run_command(std::ffi::OsStr::new(scenario), Some(seed))
 }

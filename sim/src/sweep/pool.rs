@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use super::outcome::SeedOutcome;
+use super::stop::Stop;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
@@ -15,15 +16,18 @@ pub struct Task {
 }
 
 /// Runs every task with `run` on `jobs` threads; `on_done` sees each outcome as it
-/// arrives, on the calling thread (progress, live failure lines, memory samples).
+/// arrives, on the calling thread (progress, live failure lines, memory samples). Once
+/// `stop` is requested no task starts; `run` gives `None` for one it abandoned, so the
+/// result holds the tasks that finished.
 pub fn run_all<F>(
     tasks: &[Task],
     jobs: usize,
     run: F,
     mut on_done: impl FnMut(&SeedOutcome),
+    stop: &Stop,
 ) -> Vec<SeedOutcome>
 where
-    F: Fn(&Task) -> SeedOutcome + Sync,
+    F: Fn(&Task) -> Option<SeedOutcome> + Sync,
 {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
@@ -33,9 +37,13 @@ where
             let tx = tx.clone();
             let (next, run) = (&next, &run);
             s.spawn(move || loop {
+                if stop.requested().is_some() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(task) = tasks.get(i) else { break };
-                if tx.send(run(task)).is_err() {
+                let Some(outcome) = run(task) else { break };
+                if tx.send(outcome).is_err() {
                     break;
                 }
             });

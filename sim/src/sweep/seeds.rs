@@ -4,9 +4,14 @@
 
 use std::fmt;
 
-/// More seeds than this in one sweep is almost certainly a typo (`1..=10000000000`), and
-/// the list would not fit in memory anyway.
-pub const MAX_SEEDS: u64 = 10_000_000;
+/// The most seeds one sweep (or exploration) may declare: 100,000, a day and more of
+/// seeds even on many machines. More is almost certainly a typo (`1..=10000000000`), and
+/// everything that lists seeds (sweep.json's results and missing, merge) stays within
+/// tens of megabytes at this bound. `merge` holds sweep.json files to it too.
+pub const MAX_SEEDS: u64 = 100_000;
+
+/// The most (scenario, seed) runs one sweep, or one merge of shards, may hold.
+pub const MAX_RUNS: u64 = 100_000;
 
 /// What `--seeds` accepts, for error messages.
 pub const VALID: &str =
@@ -50,7 +55,9 @@ pub fn parse(input: &str) -> Result<Vec<u64>, SeedsError> {
         })
         .filter(|n| *n <= MAX_SEEDS);
     if total.is_none() {
-        return Err(err(format!("more than {MAX_SEEDS} seeds")));
+        return Err(err(format!(
+            "more than {MAX_SEEDS} seeds (the most one sweep may declare)"
+        )));
     }
     ranges.sort_unstable();
     for w in ranges.windows(2) {

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::file::SweepFile;
 use super::stats::Spread;
+use scenario::error::printable;
 
 pub fn summary(f: &SweepFile) -> String {
     let mut s = String::new();
@@ -14,11 +15,22 @@ pub fn summary(f: &SweepFile) -> String {
         "sweep of seeds {}{shard}: {} runs, {} passed, {} failed",
         f.seeds, f.totals.runs, f.totals.passed, f.totals.failed
     );
+    if f.incomplete {
+        let _ = writeln!(
+            s,
+            "INCOMPLETE: the sweep was stopped before {} runs ran; the figures cover the runs \
+             that finished",
+            f.missing.len()
+        );
+    }
     for st in &f.stats {
         let _ = writeln!(
             s,
             "\n{}: {} seeds, {} passed, {} failed",
-            st.scenario, st.seeds, st.passed, st.failed
+            printable(&st.scenario),
+            st.seeds,
+            st.passed,
+            st.failed
         );
         let _ = writeln!(
             s,
@@ -50,22 +62,33 @@ pub fn summary(f: &SweepFile) -> String {
         }
     }
     if !f.missing.is_empty() {
-        let _ = writeln!(s, "\nmissing: {} seeds no shard ran:", f.missing.len());
-        for m in &f.missing {
-            let _ = writeln!(s, "  {} seed {}", m.scenario, m.seed);
+        let _ = writeln!(s, "\nmissing: {} seeds did not run:", f.missing.len());
+        for m in f.missing.iter().take(MISSING_SHOWN) {
+            let _ = writeln!(s, "  {} seed {}", printable(&m.scenario), m.seed);
+        }
+        if f.missing.len() > MISSING_SHOWN {
+            let _ = writeln!(
+                s,
+                "  ... and {} more (sweep.json lists them all)",
+                f.missing.len() - MISSING_SHOWN
+            );
         }
     }
     if f.totals.failed > 0 {
         let _ = writeln!(s, "\nfailing seeds (each line reproduces one):");
         for r in f.failed() {
-            let _ = writeln!(s, "  {}", r.reproduce);
+            let _ = writeln!(s, "  {}", printable(&r.reproduce));
             for why in &r.failures {
-                let _ = writeln!(s, "      {why}");
+                let _ = writeln!(s, "      {}", printable(why));
             }
         }
     }
     s
 }
+
+/// Missing seeds listed one a line; the rest are counted (an interrupted sweep of 100,000
+/// seeds would otherwise print 100,000 lines).
+const MISSING_SHOWN: usize = 20;
 
 fn row(s: &mut String, name: &str, spread: Option<Spread>, unit: fn(u64) -> String) {
     let Some(x) = spread else {

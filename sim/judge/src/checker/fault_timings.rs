@@ -37,7 +37,16 @@ pub fn check(
     trace: &[TraceEvent],
     redundant_at_ms: Option<u64>,
 ) -> Vec<FaultTiming> {
-    let done = by_completion(ops);
+    // Everything a fault's timings need is sorted once, and each fault looks its times
+    // up by binary search: scanning the history and the trace per fault made N faults
+    // cost N times the run's length.
+    let mut failed_at: Vec<u64> = trace
+        .iter()
+        .filter(|e| detail::machine_failed(e).is_some())
+        .map(|e| e.at_ms)
+        .collect();
+    failed_at.sort_unstable();
+    let writes = Writes::of(ops);
     faults
         .iter()
         .map(|f| {
@@ -51,32 +60,67 @@ pub fn check(
                 redundancy_ms: None,
             };
             let Some(at) = f.took_effect_ms else { return t };
-            t.detection_ms = trace
-                .iter()
-                .filter(|e| detail::machine_failed(e).is_some() && e.at_ms >= at)
-                .map(|e| e.at_ms - at)
-                .min();
-            t.first_ok_write_ms = first_ok_write(&done, at);
+            t.detection_ms = failed_at
+                .get(failed_at.partition_point(|&e| e < at))
+                .map(|e| e - at);
+            t.first_ok_write_ms = writes.first_ok_write(at);
             t.redundancy_ms = redundant_at_ms.and_then(|r| r.checked_sub(at));
             t
         })
         .collect()
 }
 
-/// See the module doc; `done` is sorted by completion.
-fn first_ok_write(done: &[&Operation], at: u64) -> Option<u64> {
-    let Some(failure) = done
-        .iter()
-        .filter(|o| matches!(o.outcome, Outcome::Fail | Outcome::Unknown))
-        .filter_map(|o| o.completed_ms)
-        .find(|c| *c >= at)
-    else {
-        return Some(0);
-    };
-    done.iter()
-        .filter(|o| o.outcome == Outcome::Ok && o.is_update() && o.invoked_ms >= failure)
-        .filter_map(|o| o.completed_ms)
-        .min()
-        // Saturating: odd histories may complete an operation before its invoke.
-        .map(|c| c.saturating_sub(at))
+/// The history, sorted for [`Writes::first_ok_write`].
+struct Writes {
+    /// When each failed or unknown operation completed, ascending.
+    failures: Vec<u64>,
+    /// Acknowledged updates as (invoked, completed), by invoke time.
+    acked: Vec<(u64, u64)>,
+    /// `earliest[i]`: the earliest completion among `acked[i..]`.
+    earliest: Vec<u64>,
+}
+
+impl Writes {
+    fn of(ops: &[Operation]) -> Writes {
+        let done = by_completion(ops);
+        let failures = done
+            .iter()
+            .filter(|o| matches!(o.outcome, Outcome::Fail | Outcome::Unknown))
+            .filter_map(|o| o.completed_ms)
+            .collect();
+        let mut acked: Vec<(u64, u64)> = done
+            .iter()
+            .filter(|o| o.outcome == Outcome::Ok && o.is_update())
+            .filter_map(|o| o.completed_ms.map(|c| (o.invoked_ms, c)))
+            .collect();
+        acked.sort_unstable();
+        let mut earliest = vec![u64::MAX; acked.len()];
+        let mut min = u64::MAX;
+        for (i, (_, completed)) in acked.iter().enumerate().rev() {
+            min = min.min(*completed);
+            earliest[i] = min;
+        }
+        Writes {
+            failures,
+            acked,
+            earliest,
+        }
+    }
+
+    /// See the module doc.
+    fn first_ok_write(&self, at: u64) -> Option<u64> {
+        let Some(&failure) = self
+            .failures
+            .get(self.failures.partition_point(|&c| c < at))
+        else {
+            return Some(0);
+        };
+        let first = self
+            .acked
+            .partition_point(|&(invoked, _)| invoked < failure);
+        self.earliest
+            .get(first)
+            // Saturating: odd histories may complete an operation before its invoke.
+            .map(|c| c.saturating_sub(at))
+    }
 }

@@ -9,6 +9,10 @@ pub enum Block {
     Heading(u8, String),
     /// Plain text; `**bold**` is the only markup, and only around a whole paragraph.
     Paragraph(String),
+    /// Text from the input (a scenario's description), shown as it is: in Markdown every
+    /// character that could make it a heading, a list, a table, a link or HTML is escaped,
+    /// and line breaks become spaces.
+    Text(String),
     Table {
         header: Vec<String>,
         rows: Vec<Vec<String>>,
@@ -26,11 +30,16 @@ pub fn to_markdown(blocks: &[Block]) -> String {
             Block::Heading(level, text) => {
                 out.push_str(&"#".repeat(usize::from((*level).clamp(1, 6))));
                 out.push(' ');
-                out.push_str(text);
+                // Headings name the scenario, whose file name is input too.
+                out.push_str(&md_literal(text));
                 out.push('\n');
             }
             Block::Paragraph(text) => {
                 out.push_str(text);
+                out.push('\n');
+            }
+            Block::Text(text) => {
+                out.push_str(&md_literal(text));
                 out.push('\n');
             }
             Block::Table { header, rows } => {
@@ -58,8 +67,55 @@ pub fn to_markdown(blocks: &[Block]) -> String {
 }
 
 fn md_row(cells: &[String]) -> String {
-    let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+    // A line break would end the row (and the table) in the middle of a cell.
+    let cells: Vec<String> = cells
+        .iter()
+        .map(|c| one_line(c).replace('|', "\\|"))
+        .collect();
     format!("| {} |\n", cells.join(" | "))
+}
+
+/// `text` with every control character (line breaks too) as a space.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `text` as Markdown that renders as exactly that text on one line. Backslash escapes
+/// (CommonMark allows one before any ASCII punctuation) go before every character that
+/// has a meaning inside a line (emphasis, code, links, HTML, entities, strikethrough,
+/// table cells), and before whatever would open a block at the start of the line
+/// (heading, quote, list, setext underline, ordered list); leading spaces, which could
+/// make an indented code block, are dropped. Other punctuation is left alone, so
+/// ordinary sentences read as they were written.
+pub fn md_literal(text: &str) -> String {
+    let line = one_line(text);
+    let line = line.trim_start();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut chars = line.chars().peekable();
+    // At the start of the line: `#`, `>`, `-`, `+`, `=` open blocks; so does `12.` or `12)`.
+    if let Some(&c) = chars.peek() {
+        if matches!(c, '#' | '>' | '-' | '+' | '=') {
+            out.push('\\');
+        }
+    }
+    let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
+    if !digits.is_empty() && matches!(line[digits.len()..].chars().next(), Some('.' | ')')) {
+        out.push_str(&digits);
+        out.push('\\');
+        chars = line[digits.len()..].chars().peekable();
+    }
+    for c in chars {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '~' | '|' | '!'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Escapes text for HTML (and XML).
@@ -94,6 +150,7 @@ pub fn to_html(blocks: &[Block], svg: &str) -> String {
                 };
                 out.push_str(&format!("<p>{inner}</p>\n"));
             }
+            Block::Text(text) => out.push_str(&format!("<p>{}</p>\n", escape(text))),
             Block::Table { header, rows } => {
                 out.push_str("<table>\n<thead><tr>");
                 for h in header {

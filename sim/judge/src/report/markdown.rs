@@ -1,8 +1,11 @@
 //! The report for people: what happened, whether the run passed, and the evidence, as
 //! [`Block`]s that render to Markdown here and to HTML in [`super::html`].
 
+use std::collections::BTreeMap;
+
 use super::document::{to_markdown, Block};
 use super::ReportInput;
+use crate::checker::fault_timings::FaultTiming;
 use crate::checker::RequestCounts;
 use crate::format::{opt_secs, secs};
 use scenario::Status;
@@ -17,7 +20,7 @@ pub fn blocks(input: &ReportInput) -> Vec<Block> {
     let a = input.analysis;
     let mut b = vec![Block::Heading(1, format!("Run report: {}", input.scenario))];
     if !input.description.is_empty() {
-        b.push(Block::Paragraph(input.description.to_string()));
+        b.push(Block::Text(input.description.to_string()));
     }
     b.push(Block::Paragraph(format!(
         "Seed {}, {} of simulated time.",
@@ -125,11 +128,15 @@ pub fn blocks(input: &ReportInput) -> Vec<Block> {
     if input.faults.is_empty() {
         b.push(Block::Paragraph("No faults.".into()));
     } else {
+        // Looked up by index, not searched: a linear search per fault made a report of
+        // 40,000 faults take longer than the run.
+        let timings: BTreeMap<usize, &FaultTiming> =
+            a.faults.iter().map(|t| (t.index, t)).collect();
         let rows = input
             .faults
             .iter()
             .map(|f| {
-                let t = a.faults.iter().find(|t| t.index == f.index);
+                let t = timings.get(&f.index).copied();
                 let mut problem = f.problem.clone().unwrap_or_default();
                 if f.took_effect_ms.is_none() && problem.is_empty() {
                     problem = "never took effect".into();
@@ -376,5 +383,84 @@ fn shown(listed: usize, total: u64) -> String {
         format!("{total} in all.")
     } else {
         format!("The first {listed} of {total}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::Analysis;
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    /// The report of a run with `description`, as CommonMark with GitHub's tables and
+    /// strikethrough would read it: (blocks opened, in order; the text of the first
+    /// paragraph after the title).
+    fn read(description: &str) -> (Vec<String>, String) {
+        let analysis = Analysis::default();
+        let input = ReportInput {
+            scenario: "a_b*c",
+            description,
+            status: &scenario::Status::MustPass,
+            seed: 1,
+            analysis: &analysis,
+            faults: &[],
+            expectations: &[],
+        };
+        let md = markdown(&input);
+        let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        let mut blocks = Vec::new();
+        let mut first = None;
+        let mut text = String::new();
+        let mut in_paragraph = false;
+        for event in Parser::new_ext(&md, options) {
+            match event {
+                Event::Start(tag) => {
+                    if matches!(tag, Tag::Paragraph) && first.is_none() {
+                        in_paragraph = true;
+                    }
+                    blocks.push(format!("{tag:?}"));
+                }
+                Event::End(TagEnd::Paragraph) if in_paragraph => {
+                    in_paragraph = false;
+                    first = Some(std::mem::take(&mut text));
+                }
+                Event::Text(t) | Event::Code(t) if in_paragraph => text.push_str(&t),
+                Event::SoftBreak | Event::HardBreak if in_paragraph => text.push('\n'),
+                Event::Html(t) | Event::InlineHtml(t) if in_paragraph => text.push_str(&t),
+                _ => {}
+            }
+        }
+        (blocks, first.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_description_is_one_paragraph_of_its_own_text_whatever_it_holds() {
+        let (plain_blocks, _) = read("plain");
+        for evil in [
+            "# Heading",
+            "| a | b |\n|---|---|\n| c | d |",
+            "- item\n> quote",
+            "1. first",
+            "=====",
+            "    indented code",
+            "```\nfence\n```",
+            "<script>alert(1)</script> & &amp;",
+            "[link](javascript:alert(1)) ![img](x.png) *em* __strong__ `code` ~~gone~~",
+            "back\\slash \\# and trailing \\",
+            "line\r\nbreaks\u{1b}[2J",
+        ] {
+            let (blocks, text) = read(evil);
+            assert_eq!(
+                blocks, plain_blocks,
+                "{evil:?} changed the report's structure"
+            );
+            let expected: String = evil
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .trim_start()
+                .to_string();
+            assert_eq!(text, expected, "{evil:?}");
+        }
     }
 }
