@@ -43,9 +43,21 @@ impl RunResult {
         self.failures().is_empty()
     }
 
-    /// Why the run failed: faults that never took effect, expectations not met.
+    /// Why the run failed: a controller that could not start (nothing was guarding the
+    /// lab, so no figure means anything), faults that never took effect, expectations not
+    /// met.
     pub fn failures(&self) -> Vec<String> {
-        let mut out = self.summary.fault_problems.clone();
+        let mut out: Vec<String> = self
+            .trace
+            .iter()
+            .filter_map(|e| match &e.event {
+                Event::ControllerCannotStart { error } => {
+                    Some(format!("the controller could not start: {error}"))
+                }
+                _ => None,
+            })
+            .collect();
+        out.extend(self.summary.fault_problems.iter().cloned());
         out.extend(
             self.expectations
                 .iter()

@@ -848,3 +848,18 @@ fn a_seed_child_ends_itself_when_its_sweep_is_gone() {
         stdout(&o)
     );
 }
+
+/// A controller that cannot start leaves the lab unguarded: the run fails, whatever the
+/// checkers find (a 1ms interval, which files can no longer write, used to exit 0).
+#[test]
+fn a_controller_that_cannot_start_fails_the_run() {
+    let mut scenario = scenario::parse(TINY, "tiny.toml").unwrap();
+    scenario.failover.interval = scenario::SimDuration::from_millis(1);
+    let result = sim::run::run(&scenario, 1);
+    assert!(!result.passed());
+    assert!(
+        result.failures()[0].starts_with("the controller could not start: "),
+        "{:?}",
+        result.failures()
+    );
+}

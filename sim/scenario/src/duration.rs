@@ -52,6 +52,10 @@ impl SimDuration {
         SimDuration(self.0.saturating_sub(other.0))
     }
 
+    /// The longest duration a file may write: a day, well past the longest run
+    /// (`duration` is at most 1h), so any field beyond it is a typo, never a setting.
+    pub const MAX: SimDuration = SimDuration::from_secs(86_400);
+
     /// Parses the file form; the error text is what a person sees.
     pub fn parse(text: &str) -> Result<SimDuration, String> {
         let invalid = || format!("invalid duration {text:?}: {DURATION_HELP}");
@@ -81,6 +85,12 @@ impl SimDuration {
             let part = n.checked_mul(scale).ok_or_else(too_large)?;
             total = total.checked_add(part).ok_or_else(too_large)?;
             rest = after;
+        }
+        if total > Self::MAX.0 {
+            return Err(format!(
+                "duration {text:?} is too long; valid: at most {} (no run lasts longer)",
+                Self::MAX
+            ));
         }
         Ok(SimDuration(total))
     }

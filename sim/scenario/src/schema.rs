@@ -5,8 +5,16 @@
 //! from TOML; the top level (with its [`Status`]) and the `[[faults]]` go through the file
 //! form in [`crate::file`] so that each fault kind and status gets its own checks and
 //! messages.
+//!
+//! Every number has a bound, so an accepted file runs in bounded time and memory:
+//! `duration` at most 1h (any duration at most 24h); `topology.tick` 1ms to 10ms,
+//! `topology.latency` at most 10s, `topology.redis_ports` 1 to 32; `workload.clients` 1 to
+//! 1000, `workload.rate` 1 to 10000, `workload.timeout` at most 60s; `failover.interval`
+//! 10ms to 10m, `failover.fail_count` 1 to 100; a cloud fault's `count` 1 to 100. The file
+//! itself is at most 4 MiB. The constants are in `validate.rs`.
 
 use failover_core::layout::Topology as LabTopology;
+
 use serde::{Deserialize, Serialize};
 
 use crate::duration::SimDuration;

@@ -18,6 +18,20 @@ use crate::schema::{Scenario, Status, Workload};
 
 type Check = Result<(), Problem>;
 
+/// The bounds on what a file may ask for, so that any accepted scenario runs in bounded
+/// time and memory. They are stated in the errors and in `schema.rs`.
+pub const MAX_DURATION: SimDuration = SimDuration::from_secs(3600);
+pub const MAX_TICK: SimDuration = SimDuration::from_millis(10);
+pub const MAX_LATENCY: SimDuration = SimDuration::from_secs(10);
+pub const MAX_CLIENTS: u32 = 1000;
+pub const MAX_RATE: u32 = 10_000;
+pub const MAX_CLIENT_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+pub const MIN_INTERVAL: SimDuration = SimDuration::from_millis(10);
+pub const MAX_INTERVAL: SimDuration = SimDuration::from_secs(600);
+pub const MAX_FAIL_COUNT: u32 = 100;
+/// Launches a cloud fault may affect: each is a queued entry, and a run launches a few.
+pub const MAX_CLOUD_FAULT_COUNT: u32 = 100;
+
 /// The first problem with `scenario`, if any.
 pub(crate) fn validate(scenario: &Scenario) -> Check {
     let root = FieldPath::root();
@@ -33,6 +47,16 @@ pub(crate) fn validate(scenario: &Scenario) -> Check {
         return Err(Problem::new(
             root.key("duration"),
             "the run must last longer than 0s",
+        ));
+    }
+    if scenario.duration > MAX_DURATION {
+        return Err(Problem::new(
+            root.key("duration"),
+            format!(
+                "duration {} is too long; valid: longer than 0s and at most {MAX_DURATION} \
+                 (a simulated hour takes about a minute to run; sweep seeds for more)",
+                scenario.duration
+            ),
         ));
     }
     if scenario.seed > i64::MAX as u64 {
@@ -59,10 +83,24 @@ pub(crate) fn validate(scenario: &Scenario) -> Check {
 /// The lab's topology, which the later checks name machines, processes and ports from.
 fn check_topology(scenario: &Scenario) -> Result<LabTopology, Problem> {
     let here = FieldPath::root().key("topology");
-    if scenario.topology.tick < SimDuration::from_millis(1) {
+    let tick = scenario.topology.tick;
+    if tick < SimDuration::from_millis(1) || tick > MAX_TICK {
         return Err(Problem::new(
             here.key("tick"),
-            "tick must be at least 1ms (tokio timers are whole milliseconds)",
+            format!(
+                "tick {tick} is out of range; valid: 1ms (tokio timers are whole \
+                 milliseconds) to {MAX_TICK} (a longer step outlasts the lab's own timers, \
+                 haproxy's checks and the clients' timeouts, and every request fails)"
+            ),
+        ));
+    }
+    if scenario.topology.latency > MAX_LATENCY {
+        return Err(Problem::new(
+            here.key("latency"),
+            format!(
+                "latency {} is out of range; valid: 0ms to {MAX_LATENCY}",
+                scenario.topology.latency
+            ),
         ));
     }
     let n = scenario.topology.redis_ports;
@@ -83,13 +121,22 @@ fn check_topology(scenario: &Scenario) -> Result<LabTopology, Problem> {
 
 fn check_workload(workload: &Workload, duration: SimDuration, lab: &LabTopology) -> Check {
     let here = FieldPath::root().key("workload");
-    if workload.clients == 0 {
-        return Err(Problem::new(here.key("clients"), "need at least 1 client"));
+    if workload.clients == 0 || workload.clients > MAX_CLIENTS {
+        return Err(Problem::new(
+            here.key("clients"),
+            format!(
+                "clients = {} is out of range; valid: 1 to {MAX_CLIENTS}",
+                workload.clients
+            ),
+        ));
     }
-    if workload.rate == 0 {
+    if workload.rate == 0 || workload.rate > MAX_RATE {
         return Err(Problem::new(
             here.key("rate"),
-            "rate must be at least 1 operation per second",
+            format!(
+                "rate = {} is out of range; valid: 1 to {MAX_RATE} operations per second",
+                workload.rate
+            ),
         ));
     }
     let app_ports = lab.app_ports();
@@ -124,10 +171,14 @@ fn check_workload(workload: &Workload, duration: SimDuration, lab: &LabTopology)
             ));
         }
     }
-    if workload.timeout == SimDuration::ZERO {
+    if workload.timeout == SimDuration::ZERO || workload.timeout > MAX_CLIENT_TIMEOUT {
         return Err(Problem::new(
             here.key("timeout"),
-            "timeout must be longer than 0s",
+            format!(
+                "timeout {} is out of range; valid: longer than 0s and at most \
+                 {MAX_CLIENT_TIMEOUT}",
+                workload.timeout
+            ),
         ));
     }
     if workload.start >= duration {
@@ -174,16 +225,21 @@ fn check_workload(workload: &Workload, duration: SimDuration, lab: &LabTopology)
 
 fn check_failover(scenario: &Scenario) -> Check {
     let here = FieldPath::root().key("failover");
-    if scenario.failover.interval == SimDuration::ZERO {
+    let interval = scenario.failover.interval;
+    if interval < MIN_INTERVAL || interval > MAX_INTERVAL {
         return Err(Problem::new(
             here.key("interval"),
-            "interval must be at least 1ms",
+            format!(
+                "interval {interval} is out of range; valid: {MIN_INTERVAL} (a poll must \
+                 fit inside a cycle with time to spare) to {MAX_INTERVAL}"
+            ),
         ));
     }
-    if scenario.failover.fail_count == 0 {
+    let fail_count = scenario.failover.fail_count;
+    if fail_count == 0 || fail_count > MAX_FAIL_COUNT {
         return Err(Problem::new(
             here.key("fail_count"),
-            "fail_count must be at least 1",
+            format!("fail_count = {fail_count} is out of range; valid: 1 to {MAX_FAIL_COUNT}"),
         ));
     }
     Ok(())
@@ -388,8 +444,13 @@ fn check_heal(
 }
 
 fn check_count(count: u32, here: &FieldPath) -> Check {
-    if count == 0 {
-        Err(Problem::new(here.clone(), "count must be at least 1"))
+    if count == 0 || count > MAX_CLOUD_FAULT_COUNT {
+        Err(Problem::new(
+            here.clone(),
+            format!(
+                "count = {count} is out of range; valid: 1 to {MAX_CLOUD_FAULT_COUNT} launches"
+            ),
+        ))
     } else {
         Ok(())
     }

@@ -515,8 +515,9 @@ fn out_of_range_values() {
     );
     assert_eq!(
         error_after_head("[topology]\ntick = \"0ms\"\n"),
-        "t.toml:5:8: topology.tick: tick must be at least 1ms (tokio timers are whole \
-         milliseconds)"
+        "t.toml:5:8: topology.tick: tick 0s is out of range; valid: 1ms (tokio timers are \
+         whole milliseconds) to 10ms (a longer step outlasts the lab's own timers, haproxy's \
+         checks and the clients' timeouts, and every request fails)"
     );
     assert_eq!(
         error_after_head("[workload]\nports = [7001, 7003]\n"),
@@ -534,16 +535,80 @@ fn out_of_range_values() {
     );
     assert_eq!(
         error_after_head("[failover]\nfail_count = 0\n"),
-        "t.toml:5:14: failover.fail_count: fail_count must be at least 1"
+        "t.toml:5:14: failover.fail_count: fail_count = 0 is out of range; valid: 1 to 100"
     );
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"launch-fails\"\ncount = 0\n"),
-        "t.toml:7:9: faults[0].count: count must be at least 1"
+        "t.toml:7:9: faults[0].count: count = 0 is out of range; valid: 1 to 100 launches"
     );
     assert_eq!(
         error("duration = \"2m\"\nseed = -1\n"),
         "t.toml:2:8: seed: invalid value: integer `-1`, expected u64"
     );
+}
+
+/// Every number a file can write is bounded, so an accepted scenario runs in bounded time
+/// and memory (a launch-fails count of 4294967295 used to queue 4 billion entries, a 2m
+/// tick panicked inside turmoil, a 1s tick failed every request and passed).
+#[test]
+fn every_number_is_bounded() {
+    let cases = [
+        (
+            "[[faults]]\nat = \"30s\"\nkind = \"launch-fails\"\ncount = 4294967295\n",
+            "t.toml:7:9: faults[0].count: count = 4294967295 is out of range; valid: 1 to 100 \
+             launches",
+        ),
+        (
+            "[topology]\ntick = \"2m\"\n",
+            "t.toml:5:8: topology.tick: tick 2m is out of range",
+        ),
+        (
+            "[topology]\ntick = \"1s\"\n",
+            "t.toml:5:8: topology.tick: tick 1s is out of range",
+        ),
+        (
+            "[topology]\nlatency = \"1h\"\n",
+            "t.toml:5:11: topology.latency: latency 1h is out of range; valid: 0ms to 10s",
+        ),
+        (
+            "[workload]\nclients = 100000\n",
+            "t.toml:5:11: workload.clients: clients = 100000 is out of range; valid: 1 to 1000",
+        ),
+        (
+            "[workload]\nrate = 4000000000\n",
+            "t.toml:5:8: workload.rate: rate = 4000000000 is out of range",
+        ),
+        (
+            "[workload]\ntimeout = \"10m\"\n",
+            "t.toml:5:11: workload.timeout: timeout 10m is out of range",
+        ),
+        (
+            "[failover]\ninterval = \"1ms\"\n",
+            "t.toml:5:12: failover.interval: interval 1ms is out of range; valid: 10ms",
+        ),
+        (
+            "[failover]\nfail_count = 1000000\n",
+            "t.toml:5:14: failover.fail_count: fail_count = 1000000 is out of range",
+        ),
+    ];
+    for (tail, want) in cases {
+        let e = error_after_head(tail);
+        assert!(e.starts_with(want), "{tail:?}:\n got {e}\nwant {want}...");
+    }
+    // The run's own length, and any duration at all.
+    let e = error("description = \"\"\nstatus = \"must-pass\"\nduration = \"24h\"\nseed = 1\n");
+    assert!(
+        e.starts_with(
+            "t.toml:3:12: duration: duration 1d is too long; valid: longer than 0s and at most 1h"
+        ) || e.starts_with(
+            "t.toml:3:12: duration: duration 24h is too long; valid: longer than 0s and at most 1h"
+        ),
+        "{e}"
+    );
+    let e = error(
+        "description = \"\"\nstatus = \"must-pass\"\nduration = \"99999999999h\"\nseed = 1\n",
+    );
+    assert!(e.contains("is too long; valid: at most 24h"), "{e}");
 }
 
 #[test]
