@@ -139,6 +139,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         at(span.or(Some(0..0)), String::new(), message)
     })?;
 
+    // serde reads a struct from an array too, field by field in order, so `workload =
+    // [4, 100]` would mean 4 clients at 100/s: refuse any table written as an array.
+    if let Some((path, span)) = location::table_written_as_array(&doc) {
+        return Err(at(
+            Some(span),
+            path.to_string(),
+            if path.to_string().starts_with("faults[") {
+                format!("{path} must be a table (a `[[faults]]` entry), not an array")
+            } else {
+                format!("{path} must be a table (`[{path}]` or `{path} = {{ ... }}`), not an array")
+            },
+        ));
+    }
+
     let deserializer = toml::de::Deserializer::from(doc.clone());
     let file: ScenarioFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let mut path = FieldPath::from_serde(e.path());

@@ -102,6 +102,33 @@ pub fn locate(doc: &Spanned<DeTable<'_>>, path: &FieldPath) -> Range<usize> {
     span
 }
 
+/// The first place where `doc` writes an array where the scenario format has a table:
+/// the top-level tables, `workload.mix`, and each entry of `faults` (an array of tables).
+pub fn table_written_as_array(doc: &Spanned<DeTable<'_>>) -> Option<(FieldPath, Range<usize>)> {
+    let root = FieldPath::root();
+    let top = doc.get_ref();
+    let is_array = |v: &Spanned<DeValue<'_>>| v.get_ref().as_array().is_some();
+    for key in ["topology", "workload", "failover", "expect"] {
+        if let Some(v) = top.get(key).filter(|v| is_array(v)) {
+            return Some((root.key(key), v.span()));
+        }
+    }
+    if let Some(mix) = top
+        .get("workload")
+        .and_then(|w| w.get_ref().as_table())
+        .and_then(|w| w.get("mix"))
+        .filter(|v| is_array(v))
+    {
+        return Some((root.key("workload").key("mix"), mix.span()));
+    }
+    let faults = top.get("faults").and_then(|f| f.get_ref().as_array())?;
+    faults
+        .iter()
+        .enumerate()
+        .find(|(_, f)| is_array(f))
+        .map(|(i, f)| (root.key("faults").index(i), f.span()))
+}
+
 /// Whether the value at `path` is written in `doc`.
 pub fn exists(doc: &Spanned<DeTable<'_>>, path: &FieldPath) -> bool {
     let mut value: Option<&DeValue<'_>> = None;

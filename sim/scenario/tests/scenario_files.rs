@@ -808,3 +808,28 @@ fn echoed_input_cannot_drive_the_terminal() {
     assert!(!e.contains('\u{1b}') && !e.contains('\n'), "{e:?}");
     assert!(e.contains("unknown machine '\\u{1b}[2J\\u{a}ok'"), "{e}");
 }
+
+/// serde would read a struct from an array, field by field: `workload = [4, 100]` would be
+/// 4 clients at 100/s. A table written as an array is refused where it is written.
+#[test]
+fn a_table_written_as_an_array_is_refused() {
+    let cases = [
+        (
+            "workload = [1, 2]\n",
+            "t.toml:4:12: workload: workload must be a table (`[workload]` or `workload = { ... }`), not an array",
+        ),
+        (
+            "faults = [[\"20s\", \"crash\", \"redis1\"]]\n",
+            "t.toml:4:11: faults[0]: faults[0] must be a table (a `[[faults]]` entry), not an array",
+        ),
+        (
+            "[workload]\nmix = [40, 30, 15, 15]\n",
+            "t.toml:5:7: workload.mix: workload.mix must be a table",
+        ),
+        ("expect = [\"3m\"]\n", "t.toml:4:10: expect: expect must be a table"),
+    ];
+    for (tail, want) in cases {
+        let e = error_after_head(tail);
+        assert!(e.starts_with(want), "{tail:?}:\n got {e}\nwant {want}...");
+    }
+}
