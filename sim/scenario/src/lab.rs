@@ -8,8 +8,15 @@ use failover_core::layout::{MachineRole, Topology};
 
 /// The process that serves redis port `port` on a redis machine.
 pub fn redis_process(port: u16) -> String {
-    format!("redis-{port}")
+    format!("{REDIS_PROCESS_PREFIX}{port}")
 }
+
+/// The redis port a process named by [`redis_process`] serves; `None` for any other name.
+pub fn redis_port_of_process(process: &str) -> Option<u16> {
+    process.strip_prefix(REDIS_PROCESS_PREFIX)?.parse().ok()
+}
+
+const REDIS_PROCESS_PREFIX: &str = "redis-";
 
 /// The processes of a machine of `topology` that faults can kill, restart or pause (the
 /// names the lab's machines run them under); empty for an unknown name.

@@ -56,7 +56,7 @@ use toml::de::DeTable;
 pub use duration::SimDuration;
 pub use error::{Location, ScenarioError};
 pub use fault::{Fault, FaultAction, FAULT_KINDS};
-pub use lab::{processes_of, redis_process};
+pub use lab::{processes_of, redis_port_of_process, redis_process};
 pub use location::FieldPath;
 pub use schema::{Expect, FailoverSettings, Mix, Scenario, Status, Topology, Workload};
 

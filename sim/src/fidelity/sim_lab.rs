@@ -99,7 +99,7 @@ pub fn run(probe: &Probe, seed: u64) -> Transcript {
     };
     for &(machine, port) in &setup.redis {
         spec(&mut specs, machine);
-        let name = format!("redis-{port}");
+        let name = scenario::redis_process(port);
         processes.insert((machine, port), name.clone());
         specs.get_mut(machine).expect("added").processes.push((
             name,

@@ -46,7 +46,7 @@ pub fn server_killed(event: &TraceEvent) -> Option<(String, u16)> {
             process: Some(process),
             ..
         } if kind == "kill" => {
-            let port = process.strip_prefix("redis-")?.parse().ok()?;
+            let port = scenario::redis_port_of_process(process)?;
             Some((machine.clone(), port))
         }
         _ => None,
