@@ -19,10 +19,7 @@ const FIRST_BLOCK: u8 = 1;
 #[derive(Debug, thiserror::Error)]
 pub enum AddressError {
     #[error("cannot create the address lock directory {dir}: {source}")]
-    LockDir {
-        dir: String,
-        source: std::io::Error,
-    },
+    LockDir { dir: String, source: std::io::Error },
     #[error("every loopback address from 127.{FIRST_BLOCK}.0.1 is leased")]
     Exhausted,
 }

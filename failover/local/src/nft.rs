@@ -108,11 +108,17 @@ impl Table {
 
     fn add(&self, rule: &str) -> Result<Rule, NftError> {
         let args = format!("add rule inet {} input {rule}", self.name);
-        let out = run(&["--echo", "--handle", "-f", "-"], Some(&format!("{args}\n")))?;
+        let out = run(
+            &["--echo", "--handle", "-f", "-"],
+            Some(&format!("{args}\n")),
+        )?;
         // nft echoes the rule with `# handle N`, then a `# new generation` line.
         let handle = out
             .lines()
-            .find_map(|l| l.split_once(" # handle ").map(|(_, h)| h.trim().to_string()))
+            .find_map(|l| {
+                l.split_once(" # handle ")
+                    .map(|(_, h)| h.trim().to_string())
+            })
             .and_then(|h| h.parse::<u64>().ok())
             .ok_or(NftError::NoHandle(args))?;
         Ok(Rule { handle })
@@ -186,7 +192,11 @@ mod tests {
         let rules = table.silence(addr.ip()).unwrap();
         let t = Duration::from_millis(300);
         let err = TcpStream::connect_timeout(&(addr.ip(), port).into(), t).unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "silent, not refused");
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::TimedOut,
+            "silent, not refused"
+        );
         for r in rules {
             table.remove(r).unwrap();
         }
