@@ -152,7 +152,12 @@ async fn request<L: Lab>(lab: &L, args: &[&str], limit: Duration) -> (String, Du
     let start = lab.elapsed();
     let mut stream = match lab.connect(H1).await {
         Ok(s) => s,
-        Err(e) => return (format!("connect failed: {}", e.kind()), lab.elapsed() - start),
+        Err(e) => {
+            return (
+                format!("connect failed: {}", e.kind()),
+                lab.elapsed() - start,
+            )
+        }
     };
     if stream
         .write_all(&failover::resp::encode_command(args))
@@ -205,6 +210,22 @@ async fn session<L: Lab>(lab: &L, t: &mut Transcript, label: &str) -> Option<L::
         String::from_utf8_lossy(&buf[..n])
     ));
     Some(s)
+}
+
+/// Waits until redis1 is fully UP (health at its top, no transition under way): a fault
+/// must find it there, or its first failed check takes it DOWN at once. (The real lab
+/// may start haproxy before the redis servers, so its first checks can fail.)
+async fn fully_up<L: Lab>(lab: &L, t: &mut Transcript) {
+    let start = lab.elapsed();
+    let mut up = false;
+    while lab.elapsed() - start < Duration::from_secs(30) {
+        if server_status(lab, "redis1").await.0 == "UP" {
+            up = true;
+            break;
+        }
+        lab.sleep(Duration::from_millis(100)).await;
+    }
+    t.note(format!("redis1 fully UP before the fault: {up}"));
 }
 
 /// Polls `show stat` every 100 ms for redis1: when its check first failed and when it
@@ -279,7 +300,10 @@ async fn del_until_deleted<L: Lab>(lab: &L, t: &mut Transcript, from: Duration, 
         t.note(format!("del server refused meanwhile: {r:?}"));
     }
     if lab.elapsed() - from >= limit {
-        t.note(format!("del server never succeeded within {} s", limit.as_secs()));
+        t.note(format!(
+            "del server never succeeded within {} s",
+            limit.as_secs()
+        ));
     }
 }
 
@@ -294,6 +318,7 @@ async fn del_until_deleted<L: Lab>(lab: &L, t: &mut Transcript, from: Duration, 
 async fn del_server_after_silent_master<L: Lab>(lab: &L) -> Transcript {
     let mut t = Transcript::default();
     stable_proxy(lab, &mut t).await;
+    fully_up(lab, &mut t).await;
     let Some(mut established) = session(lab, &mut t, "established session").await else {
         t.note("could not open a session through haproxy1");
         return t;
@@ -316,7 +341,9 @@ async fn del_server_after_silent_master<L: Lab>(lab: &L) -> Transcript {
         close_established,
         watch_down(lab, silenced, Duration::from_secs(15))
     );
-    t.note(format!("client connecting to the silent master: {seen}, closed"));
+    t.note(format!(
+        "client connecting to the silent master: {seen}, closed"
+    ));
     note_down(&mut t, "silent master", down, (4, 8));
     for c in [
         "set server redis_9001/redis1 state maint",
@@ -334,6 +361,7 @@ async fn del_server_after_silent_master<L: Lab>(lab: &L) -> Transcript {
 async fn retries_refused<L: Lab>(lab: &L) -> Transcript {
     let mut t = Transcript::default();
     stable_proxy(lab, &mut t).await;
+    fully_up(lab, &mut t).await;
     lab.kill(R1).await;
     let (seen, after) = request(lab, &["SET", "r", "1"], Duration::from_secs(10)).await;
     t.event(format!("request to the refusing master: {seen}"), after);
@@ -363,6 +391,7 @@ async fn retries_refused<L: Lab>(lab: &L) -> Transcript {
 async fn retries_silent<L: Lab>(lab: &L) -> Transcript {
     let mut t = Transcript::default();
     stable_proxy(lab, &mut t).await;
+    fully_up(lab, &mut t).await;
     lab.silence("redis1").await;
     let silenced = lab.elapsed();
     let (answer, down) = tokio::join!(
@@ -390,9 +419,25 @@ async fn two_masters<L: Lab>(lab: &L, t: &mut Transcript) {
         let (status, check) = server_status(lab, server).await;
         t.note(format!("{server} status={status} check={check}"));
     }
-    for i in 1..=4 {
+    // Which server round robin starts with depends on the order the servers came UP
+    // (the real lab's first checks may fail); that they alternate does not.
+    let mut served = Vec::new();
+    for _ in 0..4 {
         let (seen, _) = request(lab, &["GET", "who"], Duration::from_secs(3)).await;
-        t.note(format!("round robin, request {i}: {seen}"));
+        served.push(seen);
+    }
+    let alternate = served.windows(2).all(|w| w[0] != w[1]);
+    t.note(format!(
+        "round robin alternates between the two: {alternate} ({} distinct replies)",
+        served
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    ));
+    // Make redis1 round robin's next turn; whether this takes a request depends on the
+    // start, so its reply is not recorded.
+    if served.last().is_some_and(|s| s.contains("redis1")) {
+        let _ = request(lab, &["GET", "who"], Duration::from_secs(3)).await;
     }
 }
 
@@ -403,7 +448,10 @@ async fn redispatch_refused<L: Lab>(lab: &L) -> Transcript {
     two_masters(lab, &mut t).await;
     lab.kill(R1).await;
     let (seen, after) = request(lab, &["GET", "who"], Duration::from_secs(10)).await;
-    t.event(format!("request meeting the refusing redis1: {seen}"), after);
+    t.event(
+        format!("request meeting the refusing redis1: {seen}"),
+        after,
+    );
     t
 }
 
@@ -431,7 +479,9 @@ async fn half_close<L: Lab>(lab: &L) -> Transcript {
     bytes.extend(failover::resp::encode_command(&["SET", "h", "1"]));
     bytes.extend(failover::resp::encode_command(&["GET", "h"]));
     let sent = s.write_all(&bytes).await.is_ok() && s.shutdown().await.is_ok();
-    t.note(format!("sent PING, SET h 1, GET h and shut the write side: {sent}"));
+    t.note(format!(
+        "sent PING, SET h 1, GET h and shut the write side: {sent}"
+    ));
     t.note(format!(
         "received {}",
         read_to_eof(&mut s, Duration::from_secs(5)).await
@@ -445,6 +495,7 @@ async fn half_close<L: Lab>(lab: &L) -> Transcript {
 async fn frozen_redis<L: Lab>(lab: &L) -> Transcript {
     let mut t = Transcript::default();
     stable_proxy(lab, &mut t).await;
+    fully_up(lab, &mut t).await;
     let (Some(mut open), Some(mut half)) = (
         session(lab, &mut t, "open session").await,
         session(lab, &mut t, "half-closed session").await,
@@ -462,10 +513,8 @@ async fn frozen_redis<L: Lab>(lab: &L) -> Transcript {
         let seen = read_to_eof(&mut open, Duration::from_secs(15)).await;
         (seen, lab.elapsed() - stopped)
     };
-    let ((seen, ended), down) = tokio::join!(
-        open_end,
-        watch_down(lab, stopped, Duration::from_secs(15))
-    );
+    let ((seen, ended), down) =
+        tokio::join!(open_end, watch_down(lab, stopped, Duration::from_secs(15)));
     let down_at = note_down(&mut t, "frozen master", down, (4, 8));
     match down_at {
         Some(down_at) => t.event(
@@ -509,13 +558,17 @@ async fn silent_machine_checks<L: Lab>(lab: &L, range: (u64, u64)) -> Transcript
     replicate(lab, &mut t).await;
     let stable = wait_status(lab, "redis2", "DOWN", Duration::from_secs(30)).await;
     t.note(format!("the replica redis2 is DOWN: {}", stable.is_some()));
-    let inter = stat::parse_stat_csv(&api(lab, "show stat").await)
+    fully_up(lab, &mut t).await;
+    let last = stat::parse_stat_csv(&api(lab, "show stat").await)
         .and_then(|rows| {
-            stat::find(&rows, "redis_9001", "redis1")
-                .map(|r| stat::col(r, "check_status").trim_start_matches("* ").to_string())
+            stat::find(&rows, "redis_9001", "redis1").map(|r| {
+                stat::col(r, "check_status")
+                    .trim_start_matches("* ")
+                    .to_string()
+            })
         })
         .unwrap_or_default();
-    t.note(format!("redis1's last check before the silence: {inter}"));
+    t.note(format!("redis1's last check before the silence: {last}"));
     lab.silence("redis1").await;
     let silenced = lab.elapsed();
     let down = watch_down(lab, silenced, Duration::from_secs(45)).await;

@@ -297,7 +297,11 @@ impl State {
         };
         let active = usable(false);
         if let Some(&first) = active.first() {
-            let at = active.iter().copied().find(|&i| i >= b.rr_next).unwrap_or(first);
+            let at = active
+                .iter()
+                .copied()
+                .find(|&i| i >= b.rr_next)
+                .unwrap_or(first);
             b.rr_next = at + 1;
             return Some(b.servers[at].uid);
         }
