@@ -8,8 +8,8 @@
 //! With `option redispatch` a retry goes back to the load balancer (avoiding the server
 //! that failed) when that server is no longer UP, on the last retry, or when more than
 //! one active server is usable; in that last case there is no turnaround. The session
-//! stays attached to its server the whole time, whatever the checks decide, which is why
-//! `del server` refuses meanwhile.
+//! stays attached to its server while it connects, whatever the checks decide, which is
+//! why `del server` refuses meanwhile; only during a turnaround is it let go.
 //!
 //! While connecting, what the client sends is kept (up to one buffer) and its FIN noted.
 //! A client that closed, or a shutdown asked by the proxy, aborts the connect when
@@ -99,6 +99,10 @@ pub(crate) async fn connect(
         // Only a redispatch among several usable active servers skips the turnaround.
         let wait = refused && !(moved && state.borrow().usable_active(at.uid) > 1);
         if wait {
+            // haproxy lets go of the server during the turnaround (its `cur_sess` drops),
+            // so a `del server` then succeeds and the retry finds no server: the client
+            // gets EOF. (Real 2.6.12 sometimes crashes there instead: seen once in two.)
+            state.borrow_mut().close_session(at.uid, at.sid);
             let turnaround = cfg.timeout_connect.min(Duration::from_secs(1));
             let waited = watching(at, client, pending, &cfg, async {
                 sleep(turnaround).await;
@@ -109,6 +113,10 @@ pub(crate) async fn connect(
                 return None;
             }
             ctx.running().await;
+            if !state.borrow_mut().reattach(at.uid, at.sid, &at.ctl) {
+                tracing::info!(at = ?now(), %addr, "server deleted while retrying, closing client (SC)");
+                return None;
+            }
         }
     }
 }

@@ -348,6 +348,17 @@ impl State {
         }
     }
 
+    /// Attaches a session again after its turnaround; false when its server is gone.
+    pub fn reattach(&mut self, uid: u64, sid: u64, ctl: &Rc<SessionCtl>) -> bool {
+        let Some((bi, si)) = self.locate(uid) else {
+            return false;
+        };
+        self.backends[bi].servers[si]
+            .sessions
+            .insert(sid, ctl.clone());
+        true
+    }
+
     pub fn close_session(&mut self, uid: u64, sid: u64) {
         if let Some((bi, si)) = self.locate(uid) {
             self.backends[bi].servers[si].sessions.remove(&sid);
