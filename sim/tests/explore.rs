@@ -231,15 +231,26 @@ fn an_exploration_writes_a_found_scenario_that_reproduces() {
         draw_settings: true,
         max_faults: 2,
     };
-    // The first seed that draws a crash of redis1 (drawing costs no lab run).
-    let seed =
-        (0..500)
-            .find(|seed| {
-                generate(*seed, &gen).unwrap().faults.iter().any(
-                    |f| matches!(&f.action, FaultAction::Crash { machine } if machine == "redis1"),
+    // The first seed that draws a crash of redis1 and no cloud fault (drawing costs no lab
+    // run). A cloud fault is consumed by the replacement's launch, which comes only after
+    // the controller has unregistered the old master (about a minute after a silent
+    // crash, while haproxy keeps sessions attached to it): past the end of a run this
+    // short, so the seed would be a generator problem, not a finding.
+    let seed = (0..500)
+        .find(|seed| {
+            let faults = generate(*seed, &gen).unwrap().faults;
+            let crash = faults.iter().any(
+                |f| matches!(&f.action, FaultAction::Crash { machine } if machine == "redis1"),
+            );
+            let cloud = faults.iter().any(|f| {
+                matches!(
+                    f.action,
+                    FaultAction::LaunchFails { .. } | FaultAction::SlowBoot { .. }
                 )
-            })
-            .expect("some seed draws a crash of redis1");
+            });
+            crash && !cloud
+        })
+        .expect("some seed draws a crash of redis1 without a cloud fault");
     let out = tempfile::tempdir().unwrap();
     let options = ExploreOptions {
         seeds: seed..=seed,

@@ -68,6 +68,19 @@ fidelity_tests! {
     haproxy_runtime_api_replies => "haproxy-runtime-api-replies",
     haproxy_ready_after_maint_pitfall => "haproxy-ready-after-maint-pitfall",
     lab_silent_machine_and_restart => "lab-silent-machine-and-restart",
+    haproxy_del_server_after_silent_master => "haproxy-del-server-after-silent-master",
+    haproxy_del_server_after_silent_master_server_fin =>
+        "haproxy-del-server-after-silent-master-server-fin",
+    haproxy_del_server_after_silent_master_abortonclose =>
+        "haproxy-del-server-after-silent-master-abortonclose",
+    haproxy_connect_retries_refused => "haproxy-connect-retries-refused",
+    haproxy_connect_retries_silent => "haproxy-connect-retries-silent",
+    haproxy_redispatch_refused => "haproxy-redispatch-refused",
+    haproxy_redispatch_silent => "haproxy-redispatch-silent",
+    haproxy_half_close => "haproxy-half-close",
+    haproxy_frozen_redis_behind_master_check => "haproxy-frozen-redis-behind-master-check",
+    haproxy_silent_machine_checks => "haproxy-silent-machine-checks",
+    haproxy_silent_machine_checks_inter_5s => "haproxy-silent-machine-checks-inter-5s",
 }
 
 #[test]

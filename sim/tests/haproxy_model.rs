@@ -366,6 +366,10 @@ fn rendered_config_passes_haproxy_check() {
     ] {
         let mut with_options = config.clone();
         with_options.timeout_check = Some(Duration::from_millis(700));
+        with_options.timeout_server_fin = Some(Duration::from_millis(1000));
+        with_options.retries = 5;
+        with_options.redispatch = true;
+        with_options.abortonclose = true;
         with_options.backends[0].allbackups = true;
         with_options.backends[0].servers[0].fastinter = Some(Duration::from_millis(300));
         with_options.backends[0].servers[0].downinter = Some(Duration::from_millis(3000));
@@ -373,6 +377,16 @@ fn rendered_config_passes_haproxy_check() {
         for (i, c) in [config, with_options].into_iter().enumerate() {
             let text = c.render_cfg(&|_host, port| ("127.0.0.1".to_string(), 20000 + port % 10000));
             assert!(text.contains("tcp-check") || c.name == "app");
+            if i == 1 {
+                for line in [
+                    "timeout server-fin 1000ms",
+                    "retries 5",
+                    "option redispatch",
+                    "option abortonclose",
+                ] {
+                    assert!(text.contains(line), "{line} not rendered:\n{text}");
+                }
+            }
             let ports = c.frontends.len();
             let path = dir.path().join(format!("{}-{ports}-{i}.cfg", c.name));
             std::fs::write(&path, &text).unwrap();
@@ -400,4 +414,37 @@ fn config_round_trips_through_json() {
     assert_eq!(back, config);
     let bad = json.replacen("\"name\"", "\"nmae\"", 1);
     assert!(serde_json::from_str::<HaproxyConfig>(&bad).is_err());
+}
+
+#[test]
+fn a_session_lets_go_of_its_server_only_during_the_turnaround_of_a_refused_connect() {
+    let mut lab = lab(
+        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        30,
+        [true, false],
+    );
+    let redis1 = lab.redis1.clone();
+    lab.sim.client("client", async move {
+        sleep(Duration::from_secs(3)).await;
+        redis1.send(ProcessCommand::Kill("redis-9001".into()));
+        sleep(Duration::from_millis(10)).await;
+        let mut s = TcpStream::connect(("haproxy1", 8001)).await?;
+        s.write_all(b"WHO\r\n").await?;
+        let sent = Instant::now();
+        sleep(Duration::from_millis(300)).await;
+        // Between attempts (the first was refused at once, the next comes after 1 s)
+        // nothing holds the server: maint, then del server succeeds, as on haproxy 2.6.12.
+        assert_eq!(api("set server redis_9001/redis1 state maint").await, "\n");
+        assert_eq!(
+            api("del server redis_9001/redis1").await,
+            "Server deleted.\n"
+        );
+        // The retry finds no server: EOF at the end of the turnaround.
+        let mut buf = [0u8; 16];
+        assert_eq!(s.read(&mut buf).await?, 0);
+        let took = secs(sent.elapsed());
+        assert!((0.9..=1.1).contains(&took), "EOF after {took}s");
+        Ok(())
+    });
+    lab.sim.run().unwrap();
 }

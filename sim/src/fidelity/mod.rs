@@ -9,6 +9,7 @@
 
 pub mod probes;
 pub mod real_lab;
+pub mod session_probes;
 pub mod sim_lab;
 pub mod transcript;
 

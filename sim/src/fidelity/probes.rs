@@ -14,8 +14,8 @@ use failover::runtime_api::runtime_command;
 use super::{Endpoint, Lab, Probe, ProbeFn, Setup, Transcript};
 use crate::haproxy::presets;
 
-const R1: Endpoint = ("redis1", 9001);
-const R2: Endpoint = ("redis2", 9001);
+pub(crate) const R1: Endpoint = ("redis1", 9001);
+pub(crate) const R2: Endpoint = ("redis2", 9001);
 
 macro_rules! probe {
     ($name:literal, $setup:expr, $f:ident) => {
@@ -36,7 +36,7 @@ macro_rules! probe {
 
 /// Every probe, in the order the fidelity test runs them.
 pub fn all() -> Vec<Probe> {
-    vec![
+    let mut probes = vec![
         probe!("redis-commands-and-errors", one_redis, commands_and_errors),
         probe!(
             "redis-master-and-replica-info",
@@ -80,7 +80,9 @@ pub fn all() -> Vec<Probe> {
             silent_machine_and_restart,
             needs_root: true
         ),
-    ]
+    ];
+    probes.extend(super::session_probes::all());
+    probes
 }
 
 fn one_redis() -> Setup {
@@ -97,10 +99,10 @@ fn two_redis() -> Setup {
     }
 }
 
-const H1: Endpoint = ("haproxy1", 8001);
+pub(crate) const H1: Endpoint = ("haproxy1", 8001);
 
 /// haproxy1 of a one-port lab: port 8001 only (redis1:9001 active, redis2:9001 backup).
-fn proxy_setup() -> Setup {
+pub(crate) fn proxy_setup() -> Setup {
     let one_port = Topology::with_redis_ports(1).expect("one port is in range");
     let config = presets::haproxy_node(&one_port, "haproxy1");
     Setup {
@@ -139,7 +141,7 @@ pub async fn server_status<L: Lab>(lab: &L, server: &str) -> (String, String) {
 }
 
 /// Polls `show stat` every 100 ms until the server's status starts with `word`.
-async fn wait_status<L: Lab>(
+pub(crate) async fn wait_status<L: Lab>(
     lab: &L,
     server: &str,
     word: &str,
@@ -164,7 +166,7 @@ async fn record_status<L: Lab>(lab: &L, t: &mut Transcript, label: &str) {
 }
 
 /// Replicates redis1 to redis2 and waits until haproxy routes to redis1 only.
-async fn stable_proxy<L: Lab>(lab: &L, t: &mut Transcript) {
+pub(crate) async fn stable_proxy<L: Lab>(lab: &L, t: &mut Transcript) {
     replicate(lab, t).await;
     match wait_status(lab, "redis2", "DOWN", Duration::from_secs(10)).await {
         Some(_) => t.note("the replica redis2 is DOWN (role check)"),
@@ -247,7 +249,7 @@ fn link_up(info: &str) -> bool {
 }
 
 /// Makes R2 a replica of R1 (holding key `a`) and waits for the link; records timings.
-async fn replicate<L: Lab>(lab: &L, t: &mut Transcript) {
+pub(crate) async fn replicate<L: Lab>(lab: &L, t: &mut Transcript) {
     t.result("redis1 SET a 1", &cmd(lab, R1, &["SET", "a", "1"]).await);
     let start = lab.elapsed();
     t.result("redis2 REPLICAOF redis1", &replicaof(lab, R2, R1).await);

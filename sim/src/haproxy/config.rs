@@ -28,6 +28,21 @@ pub struct HaproxyConfig {
     /// `timeout check`; when unset a check is bounded by the server's `inter`.
     #[serde(default, with = "opt_millis")]
     pub timeout_check: Option<Duration>,
+    /// `timeout server-fin`: the server side's inactivity timeout once haproxy has shut
+    /// its write side (the client closed); when unset `timeout server` goes on applying.
+    #[serde(default, with = "opt_millis")]
+    pub timeout_server_fin: Option<Duration>,
+    /// `retries`: how many times a failed connect to a server is tried again (haproxy's
+    /// default 3).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// `option redispatch`: a retry may go to another server.
+    #[serde(default)]
+    pub redispatch: bool,
+    /// `option abortonclose`: a client that closes while haproxy is still connecting
+    /// for it aborts the connect, even with its request not yet sent.
+    #[serde(default)]
+    pub abortonclose: bool,
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Backend>,
 }
@@ -115,6 +130,9 @@ pub enum TcpCheckRule {
     ExpectString(String),
 }
 
+fn default_retries() -> u32 {
+    3
+}
 fn default_inter() -> Duration {
     Duration::from_millis(2000)
 }
@@ -202,6 +220,16 @@ impl HaproxyConfig {
         let _ = writeln!(c, "    timeout server {}", ms(self.timeout_server));
         if let Some(t) = self.timeout_check {
             let _ = writeln!(c, "    timeout check {}", ms(t));
+        }
+        if let Some(t) = self.timeout_server_fin {
+            let _ = writeln!(c, "    timeout server-fin {}", ms(t));
+        }
+        let _ = writeln!(c, "    retries {}", self.retries);
+        if self.redispatch {
+            c.push_str("    option redispatch\n");
+        }
+        if self.abortonclose {
+            c.push_str("    option abortonclose\n");
         }
         for f in &self.frontends {
             let (ip, port) = resolve(&self.name, f.bind_port);

@@ -4,6 +4,7 @@
 //! - [`config`]: configuration as data, and its rendering to a real `haproxy.cfg`.
 //! - [`state`]: servers, health counters, admin states, sessions; UP/DOWN transitions.
 //! - [`proxy`]: frontends accepting clients and relaying them to a chosen server.
+//! - [`connect`]: connecting a session to its server: retries, turnaround, redispatch.
 //! - [`check`]: health checks (connect + tcp-check rules) per checked server.
 //! - [`runtime_api`]: the runtime API (stats socket) on a TCP port.
 //! - [`stats`]: `show servers state` and `show stat` in haproxy's formats.
@@ -14,6 +15,7 @@
 
 pub mod check;
 pub mod config;
+pub mod connect;
 pub mod presets;
 pub mod proxy;
 pub mod runtime_api;

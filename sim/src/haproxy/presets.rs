@@ -42,6 +42,10 @@ fn base(name: &str, topology: &Topology) -> HaproxyConfig {
         timeout_client: Duration::from_secs(50),
         timeout_server: Duration::from_secs(50),
         timeout_check: None,
+        timeout_server_fin: None,
+        retries: 3,
+        redispatch: false,
+        abortonclose: false,
         frontends: Vec::new(),
         backends: Vec::new(),
     }

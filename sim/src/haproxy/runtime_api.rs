@@ -117,6 +117,15 @@ fn execute(state: &mut State, command: &str) -> (String, Effect) {
         ["set", "server"] => "Require 'backend/server'.\n\n".into(),
         ["add", "server", target, rest @ ..] => return add_server(state, target, rest),
         ["del", "server", target, ..] => del_server(state, target),
+        ["shutdown", "sessions", "server", target, ..] => match lookup(state, target) {
+            Err(e) => e.into(),
+            Ok((bi, si)) => {
+                let proxy = state.config.name.clone();
+                State::shutdown_sessions(&proxy, &mut state.backends[bi].servers[si]);
+                "\n".into()
+            }
+        },
+        ["shutdown", "sessions", "server"] => "Require 'backend/server'.\n\n".into(),
         [verb @ ("enable" | "disable"), what @ ("server" | "health"), target, ..] => {
             match lookup(state, target) {
                 Err(e) => e.into(),

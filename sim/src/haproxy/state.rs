@@ -6,7 +6,7 @@
 //! exactly `rise`, so one failed check takes it DOWN at once; once fully up it takes `fall`
 //! failures. Hosts are single-threaded, so the state lives in an `Rc<RefCell<_>>`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -112,7 +112,20 @@ pub struct ServerState {
     pub chkfail: u64,
     pub chkdown: u64,
     pub stot: u64,
-    pub sessions: BTreeMap<u64, Rc<Notify>>,
+    /// The sessions attached to the server, from the moment it was picked for them
+    /// (connecting, retrying) until they end; `del server` refuses while any is.
+    pub sessions: BTreeMap<u64, Rc<SessionCtl>>,
+}
+
+/// What the proxy's state holds of one session, to shut it down.
+#[derive(Debug, Default)]
+pub struct SessionCtl {
+    /// Woken to shut the session (`shutdown-sessions`, `shutdown sessions server`).
+    pub shut: Notify,
+    /// The request side is shut or about to be (haproxy's `CF_SHUTW|CF_SHUTW_NOW`): the
+    /// client closed, or a shutdown was already asked. haproxy's `stream_shutdown`
+    /// leaves such a session alone, so a half-closed session stays attached.
+    pub req_shut: Cell<bool>,
 }
 
 impl ServerState {
@@ -178,6 +191,8 @@ pub struct BackendState {
     pub rules: Vec<TcpCheckRule>,
     pub allbackups: bool,
     pub servers: Vec<ServerState>,
+    /// Round robin among the usable active servers: the position to try first.
+    pub rr_next: usize,
 }
 
 /// Everything the proxy's tasks share.
@@ -227,6 +242,7 @@ impl State {
                 rules: b.tcp_check.clone(),
                 allbackups: b.allbackups,
                 servers,
+                rr_next: 0,
             });
             next_id += 1;
         }
@@ -256,29 +272,91 @@ impl State {
             .map(|(bi, si)| &self.backends[bi].servers[si])
     }
 
-    /// Picks a server for a new connection: the first usable active server in config
-    /// order, else the first usable backup. (`option allbackups` makes every backup
-    /// eligible; in first-available order that is still the first one.)
-    pub fn pick(&self, backend: &str) -> Option<(u64, SocketAddr)> {
-        let b = &self.backends[self.backend(backend)?];
-        let first = |backup: bool| {
-            b.servers
+    /// Picks a server for a connection, as `balance roundrobin` with equal weights does:
+    /// the usable active servers in turn (server order, starting with the first), else
+    /// the first usable backup. (`option allbackups` makes every backup eligible; the
+    /// model still takes the first one.) `avoid` is the server a redispatch leaves, taken
+    /// again only when nothing else is usable.
+    pub fn pick(&mut self, backend: &str, avoid: Option<u64>) -> Option<u64> {
+        let bi = self.backend(backend)?;
+        let b = &mut self.backends[bi];
+        let usable = |backup: bool| -> Vec<usize> {
+            let all: Vec<usize> = (0..b.servers.len())
+                .filter(|&i| b.servers[i].backup == backup && b.servers[i].usable())
+                .collect();
+            let others: Vec<usize> = all
                 .iter()
-                .find(|s| s.backup == backup && s.usable())
-                .map(|s| (s.uid, SocketAddr::new(s.addr, s.port)))
+                .copied()
+                .filter(|&i| Some(b.servers[i].uid) != avoid)
+                .collect();
+            if others.is_empty() {
+                all
+            } else {
+                others
+            }
         };
-        first(false).or_else(|| first(true))
+        let active = usable(false);
+        if let Some(&first) = active.first() {
+            let at = active
+                .iter()
+                .copied()
+                .find(|&i| i >= b.rr_next)
+                .unwrap_or(first);
+            b.rr_next = at + 1;
+            return Some(b.servers[at].uid);
+        }
+        usable(true).first().map(|&i| b.servers[i].uid)
     }
 
-    pub fn open_session(&mut self, uid: u64) -> Option<(u64, Rc<Notify>)> {
+    /// The address to connect to for server `uid`.
+    pub fn addr_of(&self, uid: u64) -> Option<SocketAddr> {
+        self.server(uid).map(|s| SocketAddr::new(s.addr, s.port))
+    }
+
+    /// How many active servers of the server's backend take connections (`srv_act`).
+    pub fn usable_active(&self, uid: u64) -> usize {
+        self.locate(uid).map_or(0, |(bi, _)| {
+            let b = &self.backends[bi];
+            b.servers.iter().filter(|s| !s.backup && s.usable()).count()
+        })
+    }
+
+    /// Attaches a new session to server `uid`.
+    pub fn open_session(&mut self, uid: u64) -> Option<(u64, Rc<SessionCtl>)> {
+        let (bi, si) = self.locate(uid)?;
         let sid = self.next_session;
         self.next_session += 1;
-        let (bi, si) = self.locate(uid)?;
         let s = &mut self.backends[bi].servers[si];
-        let kill = Rc::new(Notify::new());
-        s.sessions.insert(sid, kill.clone());
+        let ctl = Rc::new(SessionCtl::default());
+        s.sessions.insert(sid, ctl.clone());
         s.stot += 1;
-        Some((sid, kill))
+        Some((sid, ctl))
+    }
+
+    /// Moves a session to another server (a redispatch).
+    pub fn move_session(&mut self, from: u64, to: u64, sid: u64) {
+        let Some((bi, si)) = self.locate(from) else {
+            return;
+        };
+        let Some(ctl) = self.backends[bi].servers[si].sessions.remove(&sid) else {
+            return;
+        };
+        if let Some((bi, si)) = self.locate(to) {
+            let s = &mut self.backends[bi].servers[si];
+            s.sessions.insert(sid, ctl);
+            s.stot += 1;
+        }
+    }
+
+    /// Attaches a session again after its turnaround; false when its server is gone.
+    pub fn reattach(&mut self, uid: u64, sid: u64, ctl: &Rc<SessionCtl>) -> bool {
+        let Some((bi, si)) = self.locate(uid) else {
+            return false;
+        };
+        self.backends[bi].servers[si]
+            .sessions
+            .insert(sid, ctl.clone());
+        true
     }
 
     pub fn close_session(&mut self, uid: u64, sid: u64) {
@@ -287,11 +365,15 @@ impl State {
         }
     }
 
-    fn shutdown_sessions(proxy: &str, s: &mut ServerState) {
-        let n = s.sessions.len();
-        for kill in std::mem::take(&mut s.sessions).into_values() {
+    /// Asks every session of the server whose request side is still open to shut
+    /// (haproxy's `srv_shutdown_streams`); they stay attached until their tasks end.
+    pub(crate) fn shutdown_sessions(proxy: &str, s: &mut ServerState) {
+        let mut n = 0;
+        for ctl in s.sessions.values().filter(|c| !c.req_shut.get()) {
+            ctl.req_shut.set(true);
             // notify_one stores a permit, so a session busy writing still sees it.
-            kill.notify_one();
+            ctl.shut.notify_one();
+            n += 1;
         }
         if n > 0 {
             let server = s.name.clone();

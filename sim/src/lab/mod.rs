@@ -257,6 +257,10 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
         .min_message_latency(options.latency)
         .max_message_latency(options.latency)
         .simulation_duration(options.sim_duration)
+        // Linux's somaxconn (4096) rather than turmoil's 64: every connect haproxy retries
+        // behind a partition leaves a held SYN, and they all arrive at the heal; a full
+        // backlog is a panic in turmoil where a kernel would drop the SYN.
+        .tcp_capacity(4096)
         .build();
     let topology = &options.topology;
     let machines = topology.machines();
