@@ -153,7 +153,11 @@ impl RealLab {
             start: Instant::now(),
             _dir: dir,
         };
-        for ep in lab.launches.keys().copied().collect::<Vec<_>>() {
+        // Servers first, as the model starts them: an haproxy started before its servers
+        // listen would begin with failed checks.
+        let (proxies, servers): (Vec<Endpoint>, Vec<Endpoint>) =
+            lab.launches.keys().partition(|(_, port)| *port == 0);
+        for ep in servers.into_iter().chain(proxies) {
             lab.spawn(ep).await?;
         }
         Ok(lab)
