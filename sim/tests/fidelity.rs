@@ -68,6 +68,11 @@ fidelity_tests! {
     haproxy_runtime_api_replies => "haproxy-runtime-api-replies",
     haproxy_ready_after_maint_pitfall => "haproxy-ready-after-maint-pitfall",
     lab_silent_machine_and_restart => "lab-silent-machine-and-restart",
+    redis_restart_after_kill_and_term => "redis-restart-after-kill-and-term",
+    redis_master_stopped_and_restarted => "redis-master-stopped-and-restarted",
+    redis_master_killed_after_save => "redis-master-killed-after-save",
+    redis_frozen_by_sigstop => "redis-frozen-by-sigstop",
+    tcp_replica_catches_up_after_a_partition_heals => "tcp-replica-catches-up-after-a-partition-heals",
 }
 
 #[test]

@@ -451,6 +451,7 @@ async fn run_link(
             biased;
             incoming = reader.next(&mut rd) => match incoming? {
                 Incoming::Command(cmd, _) => {
+                    ctx.running().await;
                     last_io = Instant::now();
                     let getack = cmd.len() >= 2 && cmd[0].eq_ignore_ascii_case(b"replconf") && cmd[1].eq_ignore_ascii_case(b"getack");
                     let offset = {

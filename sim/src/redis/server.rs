@@ -96,6 +96,8 @@ async fn serve(
             _ = kill.notified() => return false,
             r = reader.next(&mut stream) => r,
         };
+        // What arrived while the process was frozen waits in the socket until it thaws.
+        ctx.running().await;
         let args = match incoming {
             Ok(Incoming::Command(args, _)) => args,
             Ok(Incoming::Closed) | Err(_) => return false,
