@@ -55,9 +55,12 @@ fn unknown_fields_are_refused_at_every_level() {
     }
 }
 
+/// A change that puts one field out of bounds.
+type Spoil = Box<dyn Fn(&mut Ec2Config)>;
+
 #[test]
 fn each_bad_field_is_named() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Ec2Config)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         ("region", Box::new(|c| c.region = "EU west".into())),
         ("region", Box::new(|c| c.region = String::new())),
         (
