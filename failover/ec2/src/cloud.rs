@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder;
 use aws_sdk_ec2::types::{Filter, Instance, InstanceType, ResourceType, Tag, TagSpecification};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use failover::effects::{Cloud, InstanceState};
@@ -23,6 +24,11 @@ use crate::route53::Route53;
 
 /// EC2's limit on a ClientToken.
 const MAX_TOKEN_LEN: usize = 64;
+/// What EC2 answers a dry run that would have succeeded.
+const DRY_RUN_WOULD_SUCCEED: &str = "DryRunOperation";
+/// The plan tag of a probe's dry-run launch (never a controller's token: those start
+/// with a number).
+const PROBE_TOKEN: &str = "probe";
 
 /// The provider: an EC2 client, and a Route53 one when records are kept.
 ///
@@ -139,6 +145,65 @@ impl Ec2Cloud {
         tracing::info!(instance = ?info.instance_id, name = %info.name, token, "launch repeated: the token's instance exists");
         Ok(Some(info))
     }
+
+    /// RunInstances for one machine of `role`, as configured; the caller adds the tags
+    /// (which name the plan) and the token.
+    fn run_request(&self, role: MachineRole) -> RunInstancesFluentBuilder {
+        let image = self.image(role);
+        let groups = &image.security_group_ids;
+        self.ec2
+            .run_instances()
+            .image_id(&image.image_id)
+            .instance_type(InstanceType::from(image.instance_type.as_str()))
+            .min_count(1)
+            .max_count(1)
+            .set_subnet_id(image.subnet_id.clone())
+            .set_security_group_ids((!groups.is_empty()).then(|| groups.clone()))
+            .set_key_name(image.key_name.clone())
+    }
+
+    /// For `failoverd check-config --probe`: each role's launch as a dry run (EC2 checks
+    /// the permission and, on AWS, the image, type, subnet and groups, and launches
+    /// nothing), then the hosted zone when one is configured. One line per check that
+    /// answered; the first that failed is the error.
+    pub async fn probe(&self) -> Result<Vec<String>, CloudError> {
+        let mut lines = Vec::new();
+        for role in [MachineRole::Redis, MachineRole::Haproxy] {
+            let image = self.image(role);
+            let request = self
+                .run_request(role)
+                .tag_specifications(tags(role, PROBE_TOKEN, image))
+                .dry_run(true);
+            match request.send().await {
+                Err(e) => {
+                    let failure = ApiFailure::from_sdk("RunInstances (dry run)", e);
+                    if !failure.is(DRY_RUN_WOULD_SUCCEED) {
+                        return Err(failure.into());
+                    }
+                }
+                Ok(out) => {
+                    // An endpoint that ignores DryRun launched one: take it back.
+                    for id in out.instances().iter().filter_map(|i| i.instance_id()) {
+                        self.terminate(id).await?;
+                    }
+                    return Err(CloudError::Other(
+                        "the EC2 endpoint ignored DryRun and launched an instance (terminated again)".into(),
+                    ));
+                }
+            }
+            lines.push(format!(
+                "EC2 ({}): launching a {} machine ({} from {}) would succeed",
+                self.config.region,
+                role_name(role),
+                image.instance_type,
+                image.image_id
+            ));
+        }
+        if let Some(route53) = &self.route53 {
+            lines.push(route53.probe().await?);
+        }
+        Ok(lines)
+    }
 }
 
 impl Cloud for Ec2Cloud {
@@ -147,21 +212,10 @@ impl Cloud for Ec2Cloud {
         if let Some(info) = self.launched_by(role, token).await? {
             return Ok(info);
         }
-        let image = self.image(role);
         let request = self
-            .ec2
-            .run_instances()
-            .image_id(&image.image_id)
-            .instance_type(InstanceType::from(image.instance_type.as_str()))
-            .min_count(1)
-            .max_count(1)
+            .run_request(role)
             .client_token(token)
-            .set_subnet_id(image.subnet_id.clone())
-            .set_security_group_ids(
-                (!image.security_group_ids.is_empty()).then(|| image.security_group_ids.clone()),
-            )
-            .set_key_name(image.key_name.clone())
-            .tag_specifications(tags(role, token, image));
+            .tag_specifications(tags(role, token, self.image(role)));
         let out = request
             .send()
             .await
@@ -180,6 +234,7 @@ impl Cloud for Ec2Cloud {
             instance = ?info.instance_id,
             name = %info.name,
             addr = %info.addr,
+            state = ?instance.state().and_then(|s| s.name()).map(|n| n.as_str()),
             token,
             "launched"
         );

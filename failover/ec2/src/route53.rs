@@ -29,6 +29,22 @@ impl Route53 {
         }
     }
 
+    /// The zone answers and is the one configured.
+    pub(crate) async fn probe(&self) -> Result<String, CloudError> {
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(&self.config.hosted_zone_id)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::from_sdk("GetHostedZone", e))?;
+        let name = out.hosted_zone().map_or("?", |z| z.name());
+        Ok(format!(
+            "Route53: hosted zone {} ({name}) answered; records will be <machine>{}",
+            self.config.hosted_zone_id, self.config.record_suffix
+        ))
+    }
+
     pub(crate) async fn upsert(&self, machine: &str, addr: &str) -> Result<(), CloudError> {
         let name = self
             .config

@@ -431,3 +431,52 @@ async fn debug_and_errors_never_print_the_credentials() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn probe_dry_runs_each_roles_launch_and_reads_the_zone() {
+    let moto = moto_or_skip!("probe_dry_runs_each_roles_launch_and_reads_the_zone");
+    let r53 = aws_sdk_route53::Client::new(&support::sdk(&moto.endpoint).await);
+    let zone = r53
+        .create_hosted_zone()
+        .name("lb.example.internal")
+        .caller_reference("failover-ec2-probe")
+        .send()
+        .await
+        .unwrap();
+    let zone_id = zone
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
+    let mut config = support::config(&moto.endpoint, None);
+    config.route53 = Some(support::route53(&moto.endpoint, &zone_id));
+    let cloud = Ec2Cloud::new(&config).await.unwrap();
+
+    let lines = cloud.probe().await.unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].contains("redis machine (r5.large from ami-12c6146b) would succeed"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("haproxy machine (t3.micro"), "{lines:?}");
+    assert!(
+        lines[2].contains(&zone_id) && lines[2].contains("lb.example.internal"),
+        "{lines:?}"
+    );
+    // A dry run launches nothing.
+    assert!(instances_tagged(&moto.endpoint, "failover:plan", "probe")
+        .await
+        .is_empty());
+
+    // An EC2 that does not answer is the probe's error.
+    let closed = format!("http://127.0.0.1:{}", support::moto::free_port());
+    let cloud = Ec2Cloud::new(&support::config(&closed, None))
+        .await
+        .unwrap();
+    let err = cloud.probe().await.unwrap_err();
+    assert!(
+        matches!(&err, CloudError::Other(m) if m.contains("RunInstances (dry run) failed")),
+        "{err}"
+    );
+}
