@@ -5,7 +5,8 @@
 //! - [`config`]: [`Ec2Config`] as failoverd's configuration holds it, with the bounds of
 //!   every field ([`Ec2Config::validate`]).
 //! - [`cloud`]: [`Ec2Cloud`]: RunInstances with the controller's token as ClientToken
-//!   (idempotent), DescribeInstances, TerminateInstances (already gone is done).
+//!   (idempotent), DescribeInstances, TerminateInstances (already gone is done), and
+//!   [`Ec2Cloud::probe`] (dry-run launches) for `failoverd check-config --probe`.
 //! - `route53`: [`Ec2Cloud::upsert_record`]'s UPSERT of an A record.
 //! - `errors`: SDK failures as [`failover::error::CloudError`] kinds
 //!   (`InsufficientInstanceCapacity` is `Capacity`; the rest `Other`, `NotFound`).
@@ -21,7 +22,8 @@
 //!
 //! Build cost: the SDK's service crates are the largest in the workspace; the workspace
 //! compiles them unoptimized and without debug info in dev builds, and this crate turns
-//! the SDK's default features off (no aws-lc C build). Figures in the README.
+//! the SDK's default features off (one TLS stack, rustls on ring; no aws-lc C build).
+//! Measured figures are in the crate's README.md.
 
 pub mod cloud;
 pub mod config;
