@@ -33,6 +33,19 @@ pub struct Setup {
     pub haproxy: Vec<(&'static str, HaproxyConfig)>,
 }
 
+/// A signal a probe sends to a process of the lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessSignal {
+    /// SIGKILL: the process ends at once; its connections close.
+    Kill,
+    /// SIGTERM: the process ends cleanly (a redis saves its snapshot first, per its config).
+    Term,
+    /// SIGSTOP: frozen; the kernel still accepts connections for it.
+    Stop,
+    /// SIGCONT.
+    Cont,
+}
+
 /// The world a probe runs in.
 #[allow(async_fn_in_trait)]
 pub trait Lab {
@@ -40,7 +53,22 @@ pub trait Lab {
 
     async fn connect(&self, endpoint: Endpoint) -> std::io::Result<Self::Stream>;
     /// Kills a redis server or an haproxy process (SIGKILL: its connections close).
-    async fn kill(&self, endpoint: Endpoint);
+    async fn kill(&self, endpoint: Endpoint) {
+        self.signal(endpoint, ProcessSignal::Kill).await
+    }
+    /// Sends a signal to a redis server or an haproxy process (any port of an haproxy
+    /// machine names its haproxy). Returns once it took effect.
+    async fn signal(&self, endpoint: Endpoint, signal: ProcessSignal);
+    /// Starts again a process that Kill or Term ended, on the same machine, with the same
+    /// configuration and the same disk; returns once it listens (or after 5 s).
+    async fn restart(&self, endpoint: Endpoint);
+    /// Every packet to and from the machine is dropped from now on, as when it dies:
+    /// its peers hear nothing, not even a reset.
+    async fn silence(&self, machine: &'static str);
+    async fn unsilence(&self, machine: &'static str);
+    /// Drops every packet between two machines, both ways, until [`Lab::heal`].
+    async fn cut(&self, a: &'static str, b: &'static str);
+    async fn heal(&self, a: &'static str, b: &'static str);
     async fn sleep(&self, d: Duration);
     /// Time since the probe started.
     fn elapsed(&self) -> Duration;
@@ -55,6 +83,9 @@ pub struct Probe {
     pub name: &'static str,
     pub setup: fn() -> Setup,
     pub run: ProbeFn,
+    /// The real side drops packets with nftables, which needs root; without it the real
+    /// side is skipped, saying so.
+    pub needs_root: bool,
 }
 
 /// Probes are written once, generic over the lab; these two instantiations are what the

@@ -19,6 +19,9 @@ const R2: Endpoint = ("redis2", 9001);
 
 macro_rules! probe {
     ($name:literal, $setup:expr, $f:ident) => {
+        probe!($name, $setup, $f, needs_root: false)
+    };
+    ($name:literal, $setup:expr, $f:ident, needs_root: $root:expr) => {
         Probe {
             name: $name,
             setup: $setup,
@@ -26,6 +29,7 @@ macro_rules! probe {
                 sim: |lab| Box::pin($f(lab)),
                 real: |lab| Box::pin($f(lab)),
             },
+            needs_root: $root,
         }
     };
 }
@@ -69,6 +73,12 @@ pub fn all() -> Vec<Probe> {
             "haproxy-ready-after-maint-pitfall",
             proxy_setup,
             ready_after_maint_pitfall
+        ),
+        probe!(
+            "lab-silent-machine-and-restart",
+            one_redis,
+            silent_machine_and_restart,
+            needs_root: true
         ),
     ]
 }
@@ -425,6 +435,28 @@ async fn promote_then_write<L: Lab>(lab: &L) -> Transcript {
     t.info(lab, "demoted master", &info(lab, R1).await);
     t.info(lab, "new master", &info(lab, R2).await);
     t.result("demoted GET c", &cmd(lab, R1, &["GET", "c"]).await);
+    t
+}
+
+/// The lab's own faults, checked before any probe leans on them: a silent machine says
+/// nothing (no refusal, no reset) until it is heard again, and a killed redis restarts on
+/// its disk, empty when no save rule fired yet.
+async fn silent_machine_and_restart<L: Lab>(lab: &L) -> Transcript {
+    let mut t = Transcript::default();
+    t.result("SET a 1", &cmd(lab, R1, &["SET", "a", "1"]).await);
+    lab.silence("redis1").await;
+    let silent = tokio::time::timeout(Duration::from_secs(2), cmd(lab, R1, &["PING"])).await;
+    match silent {
+        Ok(reply) => t.result("PING a silent machine", &reply),
+        Err(_) => t.note("PING a silent machine -> no answer within 2 s"),
+    }
+    lab.unsilence("redis1").await;
+    t.result("PING once heard again", &cmd(lab, R1, &["PING"]).await);
+    lab.kill(R1).await;
+    t.result("PING a killed redis", &cmd(lab, R1, &["PING"]).await);
+    lab.restart(R1).await;
+    t.result("GET a after a restart", &cmd(lab, R1, &["GET", "a"]).await);
+    t.result("DBSIZE after a restart", &cmd(lab, R1, &["DBSIZE"]).await);
     t
 }
 

@@ -184,7 +184,9 @@ impl HaproxyConfig {
     /// Renders a real haproxy 2.6 configuration. `resolve(host, port)` maps a model address
     /// to the real one on loopback: servers use `resolve(server.host, server.port)`,
     /// frontends `resolve(self.name, bind_port)`, the stats socket
-    /// `resolve(self.name, stats_port)`.
+    /// `resolve(self.name, stats_port)`, and the source address of its connections to
+    /// servers and of its checks `resolve(self.name, 0)`: a machine's packets must carry its
+    /// own address, or a rule that silences the machine would not catch them.
     pub fn render_cfg(&self, resolve: &dyn Fn(&str, u16) -> (String, u16)) -> String {
         let mut c = String::new();
         let _ = writeln!(c, "# generated from the model config of {}", self.name);
@@ -194,6 +196,7 @@ impl HaproxyConfig {
             let _ = writeln!(c, "    stats socket ipv4@{ip}:{port} level admin");
         }
         c.push_str("\ndefaults\n    mode tcp\n");
+        let _ = writeln!(c, "    source {}", resolve(&self.name, 0).0);
         let _ = writeln!(c, "    timeout connect {}", ms(self.timeout_connect));
         let _ = writeln!(c, "    timeout client {}", ms(self.timeout_client));
         let _ = writeln!(c, "    timeout server {}", ms(self.timeout_server));

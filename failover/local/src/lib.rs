@@ -1,0 +1,18 @@
+//! This machine as a small datacenter, for the real-process world and `failoverd`'s
+//! `local` provider: every machine is a loopback address of its own (127.0.0.0/8), and
+//! network faults are rules in an nftables table of our own.
+//!
+//! Layout:
+//! - [`address`]: leases of fresh loopback addresses, unique across every process on this
+//!   machine (a lock file per address), given back on drop.
+//! - [`nft`]: an nftables table of our own, with rules that silence an address, cut two
+//!   addresses apart (both ways or one way) or drop a share of their packets; the table is
+//!   deleted on drop, so a panicking test leaves no rule behind.
+//!
+//! Nothing here sends a packet off loopback: addresses are only ever 127.x.y.z.
+
+pub mod address;
+pub mod nft;
+
+pub use address::{Address, AddressError};
+pub use nft::{NftError, Rule, Table};
