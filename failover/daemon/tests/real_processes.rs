@@ -99,23 +99,41 @@ async fn run(fault: Fault) {
     let redis1 = ip_of(&world.cloud, "redis1");
     match fault {
         Fault::KillMasterProcess => {
-            world.cloud.signal("redis1", Some(9001), Signal::SIGKILL).expect("kill");
+            world
+                .cloud
+                .signal("redis1", Some(9001), Signal::SIGKILL)
+                .expect("kill");
         }
         Fault::SilenceMasterMachine => {
             world.table().silence(redis1).expect("nftables rules");
-            world.cloud.signal("redis1", None, Signal::SIGKILL).expect("kill");
+            world
+                .cloud
+                .signal("redis1", None, Signal::SIGKILL)
+                .expect("kill");
         }
         Fault::StopMasterProcess => {
-            world.cloud.signal("redis1", Some(9001), Signal::SIGSTOP).expect("stop");
+            world
+                .cloud
+                .signal("redis1", Some(9001), Signal::SIGSTOP)
+                .expect("stop");
         }
         Fault::KillHaproxy1 => {
-            world.cloud.signal("haproxy1", None, Signal::SIGKILL).expect("kill");
+            world
+                .cloud
+                .signal("haproxy1", None, Signal::SIGKILL)
+                .expect("kill");
         }
         Fault::KillFailoverdMidPlan => {
-            world.cloud.signal("redis1", None, Signal::SIGKILL).expect("kill");
+            world
+                .cloud
+                .signal("redis1", None, Signal::SIGKILL)
+                .expect("kill");
             let launched = Instant::now();
-            while audit_time(&world, "\"StepDone\":{\"plan\":1,\"step\":4", fault_unix).is_none() {
-                assert!(launched.elapsed() < Duration::from_secs(60), "the launch step never finished");
+            while audit_time(&world, "\"step-done\",\"plan\":1,\"step\":4", fault_unix).is_none() {
+                assert!(
+                    launched.elapsed() < Duration::from_secs(60),
+                    "the launch step never finished"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             // Mid-plan: the replacement is launched and booting, WaitReachable in flight.
@@ -150,28 +168,44 @@ async fn run(fault: Fault) {
     };
     let analysis = analyze(&input);
 
-    let detected = audit_time(&world, "MachineFailed", fault_unix).map(|t| t.saturating_sub(fault_unix));
-    let resumed = clients.writes_resumed(fault_ms);
+    let detected =
+        audit_time(&world, "\"machine-failed\"", fault_unix).map(|t| t.saturating_sub(fault_unix));
+    let outages = clients.write_outages(fault_ms);
+    let secs = |ms: u64| format!("{:.1}", ms.saturating_sub(fault_ms) as f64 / 1000.0);
+    let outage_text = if outages.is_empty() {
+        "no write failed".to_string()
+    } else {
+        outages
+            .iter()
+            .map(|(port, (bad, ok))| {
+                format!("port {port}: first failed write at {} s, first write through the app after it at {} s", secs(*bad), ok.map_or("never".into(), secs))
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let (_, status) = get(world.http, "/status").await.expect("/status");
     let status: serde_json::Value = serde_json::from_str(&status).expect("/status is JSON");
     let (_, metrics) = get(world.http, "/metrics").await.expect("/metrics");
 
-    let launched: Vec<_> = world.cloud.records().into_iter().filter(|r| !r.token.starts_with("seed-")).collect();
+    let launched: Vec<_> = world
+        .cloud
+        .records()
+        .into_iter()
+        .filter(|r| !r.token.starts_with("seed-"))
+        .collect();
     let exit = world.stop_failoverd();
     let replay = failoverd::replay::replay(&world.audit_log());
 
     let line = format!(
-        "{fault:?}: detection {} s, first write through the app {} s after the fault (outage {}), full redundancy {} s (boot delay {} s); writes ok {} failed {} unknown {}; lost writes {}; longest unavailability {} ms",
+        "{fault:?}: after the fault: detection {} s; {outage_text}; full redundancy {} s (boot delay {} s); operations ok {} failed {} unknown {}; lost writes {}; longest unavailability of a port {} ms",
         detected.map_or("-".into(), |d| format!("{:.1}", d as f64 / 1000.0)),
-        resumed.map_or("0 (no failed write)".into(), |(_, r)| format!("{:.1}", (r - fault_ms) as f64 / 1000.0)),
-        resumed.map_or("none".into(), |(b, r)| format!("{:.1} s from the first failed write", (r - b) as f64 / 1000.0)),
         format_args!("{:.1}", (redundant_ms - fault_ms) as f64 / 1000.0),
         BOOT_DELAY.as_secs(),
         analysis.requests.total.ok,
         analysis.requests.total.failed,
         analysis.requests.total.unknown,
         analysis.lost_writes.total,
-        analysis.unavailability.longest_ms,
+        analysis.unavailability.per_port.values().map(|w| w.longest_ms).max().unwrap_or(0),
     );
     eprintln!("FIGURES {line}");
     if let Some(path) = std::env::var_os("FAILOVERD_FIGURES") {
@@ -181,23 +215,51 @@ async fn run(fault: Fault) {
     // The failover completed, once: one machine launched, a plan finished.
     assert_eq!(launched.len(), 1, "{fault:?}: launched {launched:?}");
     assert!(status["finished_plans"].as_u64() >= Some(1), "{status}");
-    assert!(detected.is_some(), "{fault:?}: no machine was declared failed");
-    // Writes through the app went on after the fault.
+    assert!(
+        detected.is_some(),
+        "{fault:?}: no machine was declared failed"
+    );
+    // Writes through the app resumed on every port where they had stopped.
+    assert!(
+        outages.values().all(|(_, ok)| ok.is_some()),
+        "{fault:?}: {outage_text}"
+    );
     let ok_after = history
         .iter()
-        .filter(|e| e.at_ms > redundant_ms && e.phase == judge::history::Phase::Ok && e.f == judge::history::OpKind::Write)
+        .filter(|e| {
+            e.at_ms > redundant_ms
+                && e.phase == judge::history::Phase::Ok
+                && e.f == judge::history::OpKind::Write
+        })
         .count();
-    assert!(ok_after > 0, "{fault:?}: no write went through after redundancy came back");
+    assert!(
+        ok_after > 0,
+        "{fault:?}: no write went through after redundancy came back"
+    );
     // Every acknowledged write is either there or reported as lost; none is unverified.
-    assert_eq!(analysis.lost_writes.unverified, 0, "{:?}", analysis.lost_writes);
-    assert!(metrics.contains("failover_plans_finished_total"), "{metrics}");
-    assert_eq!(exit.map(|s| s.code()), Some(Some(0)), "failoverd did not exit 0 on SIGTERM");
+    assert_eq!(
+        analysis.lost_writes.unverified, 0,
+        "{:?}",
+        analysis.lost_writes
+    );
+    assert!(
+        metrics.contains("failover_plans_finished_total"),
+        "{metrics}"
+    );
+    assert_eq!(
+        exit.map(|s| s.code()),
+        Some(Some(0)),
+        "failoverd did not exit 0 on SIGTERM"
+    );
     let replayed = replay.unwrap_or_else(|e| panic!("the audit log does not replay: {e}"));
     assert!(replayed.inputs > 0);
 }
 
 fn block_on(fault: Fault) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     tokio::task::LocalSet::new().block_on(&rt, run(fault));
 }
 

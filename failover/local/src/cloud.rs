@@ -99,7 +99,12 @@ fn ours(pid: u32, ip: Ipv4Addr) -> bool {
 impl LocalCloud {
     /// Opens (creating) the cloud's directory, takes back the leases of its live machines
     /// and resumes the boots under way. Call within a tokio runtime.
-    pub fn open(dir: &Path, boot_delay: Duration, ports: Ports, bins: Binaries) -> std::io::Result<LocalCloud> {
+    pub fn open(
+        dir: &Path,
+        boot_delay: Duration,
+        ports: Ports,
+        bins: Binaries,
+    ) -> std::io::Result<LocalCloud> {
         std::fs::create_dir_all(dir.join("machines"))?;
         let cloud = LocalCloud(Arc::new(Inner {
             dir: dir.to_path_buf(),
@@ -115,7 +120,12 @@ impl LocalCloud {
                 continue;
             }
             if let Some(lease) = Address::lease_exact(r.ip) {
-                cloud.0.leases.lock().expect("not poisoned").insert(r.ip, lease);
+                cloud
+                    .0
+                    .leases
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(r.ip, lease);
             }
             if r.pids.is_empty() {
                 cloud.boot(r.token.clone());
@@ -127,7 +137,13 @@ impl LocalCloud {
     fn path(&self, token: &str) -> PathBuf {
         let safe: String = token
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.0.dir.join("machines").join(format!("{safe}.json"))
     }
@@ -140,7 +156,10 @@ impl LocalCloud {
     fn write(&self, r: &MachineRecord) -> std::io::Result<()> {
         let path = self.path(&r.token);
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(r).expect("records serialize"))?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_string_pretty(r).expect("records serialize"),
+        )?;
         std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, &path)
     }
@@ -195,7 +214,11 @@ impl LocalCloud {
             terminated: false,
         };
         self.write(&r).map_err(other)?;
-        self.0.leases.lock().expect("not poisoned").insert(r.ip, lease);
+        self.0
+            .leases
+            .lock()
+            .expect("not poisoned")
+            .insert(r.ip, lease);
         drop(guard);
         tracing::info!(target: "local", machine = %r.name, ip = %r.ip, token, "machine launched");
         self.boot(r.token.clone());
@@ -204,7 +227,13 @@ impl LocalCloud {
 
     /// Starts the machine's processes at its boot time, once (per process).
     fn boot(&self, token: String) {
-        if !self.0.booting.lock().expect("not poisoned").insert(token.clone()) {
+        if !self
+            .0
+            .booting
+            .lock()
+            .expect("not poisoned")
+            .insert(token.clone())
+        {
             return;
         }
         let cloud = self.clone();
@@ -252,8 +281,15 @@ impl LocalCloud {
     }
 
     /// Sends `signal` to the machine's processes (all, or the one listening on `port`).
-    pub fn signal(&self, name: &str, port: Option<u16>, signal: Signal) -> Result<Vec<u32>, String> {
-        let r = self.machine(name).ok_or_else(|| format!("no machine {name}"))?;
+    pub fn signal(
+        &self,
+        name: &str,
+        port: Option<u16>,
+        signal: Signal,
+    ) -> Result<Vec<u32>, String> {
+        let r = self
+            .machine(name)
+            .ok_or_else(|| format!("no machine {name}"))?;
         let mut hit = Vec::new();
         for (p, pid) in &r.pids {
             if port.is_some_and(|want| want != *p) || !ours(*pid, r.ip) {
@@ -295,7 +331,10 @@ impl LocalCloud {
             let _ = self.end(&r.name);
         }
         for _ in 0..100 {
-            if records.iter().all(|r| r.pids.iter().all(|(_, pid)| !ours(*pid, r.ip))) {
+            if records
+                .iter()
+                .all(|r| r.pids.iter().all(|(_, pid)| !ours(*pid, r.ip)))
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -326,11 +365,17 @@ impl Cloud for LocalCloud {
         // name readable in haproxy's stats and unique across fresh states.
         let short: String = match token.split_once("-plan-") {
             Some((epoch, plan)) => format!("plan{plan}-{}", &epoch[..epoch.len().min(6)]),
-            None => token.chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect(),
+            None => token
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(32)
+                .collect(),
         };
         let software = match role {
             MachineRole::Redis => Software::Redis { replica_of: None },
-            MachineRole::Haproxy => Software::Proxy { servers: Vec::new() },
+            MachineRole::Haproxy => Software::Proxy {
+                servers: Vec::new(),
+            },
         };
         let name = format!("{}-{short}", role_word(role));
         let r = self.launch_named(token, &name, role, software, self.0.boot_delay)?;
@@ -338,7 +383,11 @@ impl Cloud for LocalCloud {
     }
 
     async fn terminate(&self, instance_id: &str) -> Result<(), CloudError> {
-        let Some(r) = self.records().into_iter().find(|r| r.instance_id() == instance_id) else {
+        let Some(r) = self
+            .records()
+            .into_iter()
+            .find(|r| r.instance_id() == instance_id)
+        else {
             // Gone or never ours: terminating what does not exist is done.
             return Ok(());
         };

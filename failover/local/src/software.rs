@@ -125,17 +125,28 @@ pub fn launches(
 
 fn redis_args(ip: Ipv4Addr, port: u16, replica_of: Option<Ipv4Addr>, dir: &Path) -> Vec<String> {
     let mut a: Vec<String> = [
-        "--port", &port.to_string(),
-        "--bind", &ip.to_string(),
-        "--bind-source-addr", &ip.to_string(),
-        "--save", "",
-        "--appendonly", "no",
-        "--repl-diskless-sync", "yes",
-        "--repl-diskless-sync-delay", "5",
-        "--protected-mode", "no",
-        "--daemonize", "no",
-        "--dir", &dir.display().to_string(),
-        "--dbfilename", &format!("dump-{ip}-{port}.rdb"),
+        "--port",
+        &port.to_string(),
+        "--bind",
+        &ip.to_string(),
+        "--bind-source-addr",
+        &ip.to_string(),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "5",
+        "--protected-mode",
+        "no",
+        "--daemonize",
+        "no",
+        "--dir",
+        &dir.display().to_string(),
+        "--dbfilename",
+        &format!("dump-{ip}-{port}.rdb"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -158,7 +169,11 @@ fn server_line(c: &mut String, name: &str, ip: Ipv4Addr, port: u16, backup: bool
 /// The haproxy 2.6 configuration of a proxy or of the app's haproxy on `ip`.
 pub fn haproxy_cfg(software: &Software, ip: Ipv4Addr, ports: &Ports) -> String {
     let mut c = String::new();
-    let _ = writeln!(c, "global\n    stats socket ipv4@{ip}:{} level admin\n", ports.api);
+    let _ = writeln!(
+        c,
+        "global\n    stats socket ipv4@{ip}:{} level admin\n",
+        ports.api
+    );
     c.push_str("defaults\n    mode tcp\n    timeout connect 5000ms\n    timeout client 50000ms\n    timeout server 50000ms\n");
     let _ = writeln!(c, "    source {ip}");
     for r in &ports.routes {
@@ -166,7 +181,10 @@ pub fn haproxy_cfg(software: &Software, ip: Ipv4Addr, ports: &Ports) -> String {
             Software::App { .. } => (r.app, &r.app_backend),
             _ => (r.proxy, &r.proxy_backend),
         };
-        let _ = writeln!(c, "\nfrontend fe_{front}\n    bind {ip}:{front}\n    default_backend {backend}");
+        let _ = writeln!(
+            c,
+            "\nfrontend fe_{front}\n    bind {ip}:{front}\n    default_backend {backend}"
+        );
         let _ = writeln!(c, "\nbackend {backend}\n    balance roundrobin");
         match software {
             Software::Proxy { servers } => {

@@ -30,7 +30,12 @@ impl Provider {
                         haproxy: l.haproxy,
                     },
                 )
-                .map_err(|e| format!("cannot open the local cloud's directory {}: {e}", l.state_dir.display()))?;
+                .map_err(|e| {
+                    format!(
+                        "cannot open the local cloud's directory {}: {e}",
+                        l.state_dir.display()
+                    )
+                })?;
                 Ok(Provider::Local(cloud))
             }
             ProviderKind::Ec2 => Err("the ec2 provider is not built yet".into()),

@@ -32,7 +32,12 @@ enum Outcome {
     Unknown(String),
 }
 
-async fn one(conn: &mut Option<RespConnection<TcpStream>>, app: Ipv4Addr, port: u16, args: &[String]) -> Outcome {
+async fn one(
+    conn: &mut Option<RespConnection<TcpStream>>,
+    app: Ipv4Addr,
+    port: u16,
+    args: &[String],
+) -> Outcome {
     if conn.is_none() {
         match tokio::time::timeout(TIMEOUT, TcpStream::connect((app, port))).await {
             Ok(Ok(s)) => {
@@ -46,8 +51,12 @@ async fn one(conn: &mut Option<RespConnection<TcpStream>>, app: Ipv4Addr, port: 
     let c = conn.as_mut().expect("connected");
     let reply = tokio::time::timeout(TIMEOUT, c.command(args)).await;
     match reply {
-        Ok(Ok(OwnedFrame::SimpleString(s))) => Outcome::Ok(Some(String::from_utf8_lossy(&s).into_owned())),
-        Ok(Ok(OwnedFrame::BulkString(s))) => Outcome::Ok(Some(String::from_utf8_lossy(&s).into_owned())),
+        Ok(Ok(OwnedFrame::SimpleString(s))) => {
+            Outcome::Ok(Some(String::from_utf8_lossy(&s).into_owned()))
+        }
+        Ok(Ok(OwnedFrame::BulkString(s))) => {
+            Outcome::Ok(Some(String::from_utf8_lossy(&s).into_owned()))
+        }
         Ok(Ok(OwnedFrame::Null)) => Outcome::Ok(None),
         Ok(Ok(OwnedFrame::Error(e))) => {
             *conn = None;
@@ -99,7 +108,11 @@ impl Clients {
             // 60 % writes, 40 % reads of a key this client wrote.
             let write = written.is_empty() || n % 5 < 3;
             let (f, key, value) = if write {
-                (OpKind::Write, format!("k:{client}:{n}"), Some(format!("v{client}-{n}")))
+                (
+                    OpKind::Write,
+                    format!("k:{client}:{n}"),
+                    Some(format!("v{client}-{n}")),
+                )
             } else {
                 let (k, _) = &written[(n as usize * 7) % written.len()];
                 (OpKind::Read, k.clone(), None)
@@ -116,14 +129,16 @@ impl Clients {
                 value,
                 error,
             };
-            self.history.record(entry(Phase::Invoke, value.clone(), None));
+            self.history
+                .record(entry(Phase::Invoke, value.clone(), None));
             let args: Vec<String> = match &value {
                 Some(v) => vec!["SET".into(), key.clone(), v.clone()],
                 None => vec!["GET".into(), key.clone()],
             };
             match one(&mut conn, app, port, &args).await {
                 Outcome::Ok(v) => {
-                    self.history.record(entry(Phase::Ok, if write { None } else { v }, None));
+                    self.history
+                        .record(entry(Phase::Ok, if write { None } else { v }, None));
                     if write {
                         written.push((key.clone(), value.clone().unwrap_or_default()));
                     }
@@ -165,19 +180,29 @@ impl Clients {
         out
     }
 
-    /// When writes resumed after the fault at `fault_ms`: the first ok write after the
-    /// first write that failed at or after it (`None` if none failed: no outage).
-    pub fn writes_resumed(&self, fault_ms: u64) -> Option<(u64, u64)> {
+    /// Per port, when writes stopped and resumed after the fault at `fault_ms`: the first
+    /// write that failed at or after it, and the first ok write after that. Ports where no
+    /// write failed are left out (no outage there).
+    pub fn write_outages(&self, fault_ms: u64) -> BTreeMap<u16, (u64, Option<u64>)> {
         let events = self.history.events();
-        let first_bad = events
-            .iter()
-            .filter(|e| e.f == OpKind::Write && e.at_ms >= fault_ms)
-            .find(|e| matches!(e.phase, Phase::Fail | Phase::Unknown))?;
-        let resumed = events
-            .iter()
-            .filter(|e| e.f == OpKind::Write && e.phase == Phase::Ok && e.at_ms > first_bad.at_ms)
-            .map(|e| e.at_ms)
-            .next()?;
-        Some((first_bad.at_ms, resumed))
+        let ports: std::collections::BTreeSet<u16> = events.iter().map(|e| e.port).collect();
+        let mut out = BTreeMap::new();
+        for port in ports {
+            let writes = || {
+                events
+                    .iter()
+                    .filter(|e| e.f == OpKind::Write && e.port == port)
+            };
+            let Some(bad) = writes()
+                .find(|e| e.at_ms >= fault_ms && matches!(e.phase, Phase::Fail | Phase::Unknown))
+            else {
+                continue;
+            };
+            let ok = writes()
+                .find(|e| e.phase == Phase::Ok && e.at_ms > bad.at_ms)
+                .map(|e| e.at_ms);
+            out.insert(port, (bad.at_ms, ok));
+        }
+        out
     }
 }

@@ -37,7 +37,10 @@ fn free_port() -> u16 {
 }
 
 pub fn ip_of(cloud: &LocalCloud, name: &str) -> Ipv4Addr {
-    cloud.machine(name).unwrap_or_else(|| panic!("no machine {name}")).ip
+    cloud
+        .machine(name)
+        .unwrap_or_else(|| panic!("no machine {name}"))
+        .ip
 }
 
 async fn wait_until<F, Fut>(what: &str, limit: Duration, mut ok: F)
@@ -47,7 +50,10 @@ where
 {
     let start = Instant::now();
     while !ok().await {
-        assert!(start.elapsed() < limit, "{what} did not happen within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{what} did not happen within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -58,25 +64,58 @@ impl World {
     pub async fn start() -> World {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let topology = Topology::seed();
-        let cloud = LocalCloud::open(&dir.path().join("cloud"), BOOT_DELAY, Ports::of(&topology), Binaries::default())
-            .expect("the local cloud");
+        let cloud = LocalCloud::open(
+            &dir.path().join("cloud"),
+            BOOT_DELAY,
+            Ports::of(&topology),
+            Binaries::default(),
+        )
+        .expect("the local cloud");
         let now = Duration::ZERO;
         let r1 = cloud
-            .launch_named("seed-redis1", "redis1", MachineRole::Redis, Software::Redis { replica_of: None }, now)
+            .launch_named(
+                "seed-redis1",
+                "redis1",
+                MachineRole::Redis,
+                Software::Redis { replica_of: None },
+                now,
+            )
             .expect("redis1");
         let r2 = cloud
-            .launch_named("seed-redis2", "redis2", MachineRole::Redis, Software::Redis { replica_of: Some(r1.ip) }, now)
+            .launch_named(
+                "seed-redis2",
+                "redis2",
+                MachineRole::Redis,
+                Software::Redis {
+                    replica_of: Some(r1.ip),
+                },
+                now,
+            )
             .expect("redis2");
         let servers = vec![("redis1".to_string(), r1.ip), ("redis2".to_string(), r2.ip)];
         let mut proxies = Vec::new();
         for name in &topology.proxies {
             let p = cloud
-                .launch_named(&format!("seed-{name}"), name, MachineRole::Haproxy, Software::Proxy { servers: servers.clone() }, now)
+                .launch_named(
+                    &format!("seed-{name}"),
+                    name,
+                    MachineRole::Haproxy,
+                    Software::Proxy {
+                        servers: servers.clone(),
+                    },
+                    now,
+                )
                 .expect("a proxy");
             proxies.push((name.clone(), p.ip));
         }
         cloud
-            .launch_named("seed-app", "app", MachineRole::Haproxy, Software::App { proxies }, now)
+            .launch_named(
+                "seed-app",
+                "app",
+                MachineRole::Haproxy,
+                Software::App { proxies },
+                now,
+            )
             .expect("the app's haproxy");
         let world = World {
             config: dir.path().join("failoverd.toml"),
@@ -90,28 +129,51 @@ impl World {
         let redis = RedisAdmin::new(TokioConnector, Duration::from_millis(500));
         let ports = world.topology.redis_port_list();
         let r1s = r1.ip.to_string();
-        wait_until("redis2 in sync with redis1", Duration::from_secs(30), || async {
-            for p in &ports {
-                match redis.status(&r2.ip.to_string(), *p).await {
-                    Ok(RedisStatus::Replica { link_up: true, ref master_host, .. }) if *master_host == r1s => {}
-                    _ => return false,
-                }
-            }
-            true
-        })
-        .await;
-        let haproxy = HaproxyAdmin::new(TokioConnector, world.topology.api_port, Duration::from_millis(500));
-        for name in world.topology.proxies.clone() {
-            let ip = ip_of(&world.cloud, &name).to_string();
-            wait_until("the proxies route to redis1", Duration::from_secs(30), || async {
+        wait_until(
+            "redis2 in sync with redis1",
+            Duration::from_secs(30),
+            || async {
                 for p in &ports {
-                    let b = world.topology.backend(*p);
-                    if haproxy.status(&ip, &b, "redis1").await.ok().flatten().as_deref() != Some("UP") {
-                        return false;
+                    match redis.status(&r2.ip.to_string(), *p).await {
+                        Ok(RedisStatus::Replica {
+                            link_up: true,
+                            ref master_host,
+                            ..
+                        }) if *master_host == r1s => {}
+                        _ => return false,
                     }
                 }
                 true
-            })
+            },
+        )
+        .await;
+        let haproxy = HaproxyAdmin::new(
+            TokioConnector,
+            world.topology.api_port,
+            Duration::from_millis(500),
+        );
+        for name in world.topology.proxies.clone() {
+            let ip = ip_of(&world.cloud, &name).to_string();
+            wait_until(
+                "the proxies route to redis1",
+                Duration::from_secs(30),
+                || async {
+                    for p in &ports {
+                        let b = world.topology.backend(*p);
+                        if haproxy
+                            .status(&ip, &b, "redis1")
+                            .await
+                            .ok()
+                            .flatten()
+                            .as_deref()
+                            != Some("UP")
+                        {
+                            return false;
+                        }
+                    }
+                    true
+                },
+            )
             .await;
         }
         world
@@ -145,8 +207,13 @@ impl World {
                 ip_of(&self.cloud, name)
             ));
         }
-        text.push_str(&format!("[app]\naddr = \"{}\"\n\n", ip_of(&self.cloud, "app")));
-        text.push_str("[detection]\ninterval = \"1s\"\nfail_count = 3\npoll_timeout = \"800ms\"\n\n");
+        text.push_str(&format!(
+            "[app]\naddr = \"{}\"\n\n",
+            ip_of(&self.cloud, "app")
+        ));
+        text.push_str(
+            "[detection]\ninterval = \"1s\"\nfail_count = 3\npoll_timeout = \"800ms\"\n\n",
+        );
         text.push_str(&format!(
             "[cloud]\nprovider = \"local\"\n\n[cloud.local]\nstate_dir = {:?}\nboot_delay = \"{}ms\"\n",
             self.path("cloud"),
@@ -173,9 +240,15 @@ impl World {
             .expect("starting failoverd");
         self.failoverd = Some(child);
         let port = self.http;
-        wait_until("failoverd's /health", Duration::from_secs(20), || async move {
-            get(port, "/health").await.is_some_and(|(code, _)| code == 200)
-        })
+        wait_until(
+            "failoverd's /health",
+            Duration::from_secs(20),
+            || async move {
+                get(port, "/health")
+                    .await
+                    .is_some_and(|(code, _)| code == 200)
+            },
+        )
         .await;
     }
 
@@ -207,7 +280,8 @@ impl World {
 
     pub fn table(&mut self) -> &Table {
         if self.table.is_none() {
-            self.table = Some(Table::create("failoverd_test").expect("an nftables table (needs root)"));
+            self.table =
+                Some(Table::create("failoverd_test").expect("an nftables table (needs root)"));
         }
         self.table.as_ref().expect("just made")
     }
@@ -226,7 +300,11 @@ impl Drop for World {
         // The table (if any) is deleted when dropped, after the processes are gone.
         self.table.take();
         if std::thread::panicking() {
-            let keep = self.dir.path().join("..").join(format!("failoverd-test-{}", std::process::id()));
+            let keep = self
+                .dir
+                .path()
+                .join("..")
+                .join(format!("failoverd-test-{}", std::process::id()));
             let _ = copy_dir(self.dir.path(), &keep);
             eprintln!("the failed test's files are kept in {}", keep.display());
         }
@@ -252,21 +330,34 @@ pub async fn get(port: u16, path: &str) -> Option<(u16, String)> {
 pub async fn request(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let fut = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let req = format!("{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let req =
+            format!("{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
         s.write_all(req.as_bytes()).await.ok()?;
         let mut buf = Vec::new();
         s.read_to_end(&mut buf).await.ok()?;
         let text = String::from_utf8_lossy(&buf).into_owned();
         let code = text.split_whitespace().nth(1)?.parse().ok()?;
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         Some((code, body))
     };
-    tokio::time::timeout(Duration::from_secs(2), fut).await.ok().flatten()
+    tokio::time::timeout(Duration::from_secs(2), fut)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Writes a file atomically enough for a test (used to append notes).
 pub fn append(path: &Path, line: &str) {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open");
     let _ = writeln!(f, "{line}");
 }
