@@ -299,14 +299,14 @@ impl Drop for World {
         }
         // The table (if any) is deleted when dropped, after the processes are gone.
         self.table.take();
-        if std::thread::panicking() {
+        if std::thread::panicking() || std::env::var_os("FAILOVERD_KEEP").is_some() {
             let keep = self
                 .dir
                 .path()
                 .join("..")
                 .join(format!("failoverd-test-{}", std::process::id()));
             let _ = copy_dir(self.dir.path(), &keep);
-            eprintln!("the failed test's files are kept in {}", keep.display());
+            eprintln!("the test's files are kept in {}", keep.display());
         }
     }
 }
