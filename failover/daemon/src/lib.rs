@@ -10,12 +10,13 @@
 //! - [`status`]: the picture, metrics and switch the HTTP API shares with the shell, and
 //!   the shell's tap that keeps them; [`metrics`]: the Prometheus registry;
 //!   [`http`]: the API's routes.
-//! - [`probe`]: `check-config --probe`.
+//! - [`probe`]: `check-config --probe`; [`demo`]: `failoverd demo`, a local deployment.
 
 pub mod audit;
 pub mod config;
 pub mod connector;
 pub mod daemon;
+pub mod demo;
 pub mod http;
 pub mod metrics;
 pub mod probe;

@@ -34,6 +34,22 @@ enum Command {
     },
     /// Feeds an audit log through the pure core and checks it makes the same decisions.
     Replay { audit: PathBuf },
+    /// Starts the seed deployment as local processes on loopback addresses and failoverd
+    /// watching it; kills the master's machine on Enter (or after --fail-after).
+    Demo {
+        /// Where its files go (default: a new directory under the system's temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Kill the master's machine after this many seconds instead of on Enter (1 to 3600).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        fail_after: Option<u64>,
+        /// The HTTP API's address.
+        #[arg(long, default_value = "127.0.0.1:9180")]
+        listen: String,
+        /// Seconds a replacement machine takes to boot (0 to 600).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+        boot_delay: u64,
+    },
 }
 
 fn init_tracing(format: LogFormat) {
@@ -104,6 +120,28 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            }
+        }
+        Command::Demo {
+            dir,
+            fail_after,
+            listen,
+            boot_delay,
+        } => {
+            init_tracing(LogFormat::Text);
+            let opts = failoverd::demo::DemoOptions {
+                dir,
+                fail_after: fail_after.map(std::time::Duration::from_secs),
+                listen,
+                boot_delay: std::time::Duration::from_secs(boot_delay),
+            };
+            let local = tokio::task::LocalSet::new();
+            match local.block_on(&runtime(), failoverd::demo::run(opts)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("failoverd demo: {e}");
+                    ExitCode::FAILURE
+                }
             }
         }
         Command::Replay { audit } => match failoverd::replay::replay(&audit) {

@@ -10,6 +10,8 @@
 //!   deleted on drop, so a panicking test leaves no rule behind.
 //! - [`software`]: what a local machine runs (redis-server per port, or haproxy with a
 //!   configuration rendered from the port scheme), with the lab's settings.
+//! - [`seed`]: the seed deployment (redis machines, proxies, the app's haproxy) as local
+//!   machines, and the wait until it is ready.
 //! - [`cloud`]: the `local` cloud provider (`failover::effects::Cloud`): machines as
 //!   loopback addresses, launched by token, recorded on disk, ended by PID.
 //!
@@ -18,6 +20,7 @@
 pub mod address;
 pub mod cloud;
 pub mod nft;
+pub mod seed;
 pub mod software;
 
 pub use address::{Address, AddressError};

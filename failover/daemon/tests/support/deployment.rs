@@ -7,11 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use failover::admin::{HaproxyAdmin, RedisAdmin};
-use failover::connector::TokioConnector;
-use failover::layout::{MachineRole, Topology};
-use failover::observation::RedisStatus;
-use failover_local::{Binaries, LocalCloud, Ports, Software, Table};
+use failover::layout::Topology;
+use failover_local::{seed, Binaries, LocalCloud, Ports, Table};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -43,7 +40,7 @@ pub fn ip_of(cloud: &LocalCloud, name: &str) -> Ipv4Addr {
         .ip
 }
 
-async fn wait_until<F, Fut>(what: &str, limit: Duration, mut ok: F)
+pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut ok: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -71,52 +68,6 @@ impl World {
             Binaries::default(),
         )
         .expect("the local cloud");
-        let now = Duration::ZERO;
-        let r1 = cloud
-            .launch_named(
-                "seed-redis1",
-                "redis1",
-                MachineRole::Redis,
-                Software::Redis { replica_of: None },
-                now,
-            )
-            .expect("redis1");
-        let r2 = cloud
-            .launch_named(
-                "seed-redis2",
-                "redis2",
-                MachineRole::Redis,
-                Software::Redis {
-                    replica_of: Some(r1.ip),
-                },
-                now,
-            )
-            .expect("redis2");
-        let servers = vec![("redis1".to_string(), r1.ip), ("redis2".to_string(), r2.ip)];
-        let mut proxies = Vec::new();
-        for name in &topology.proxies {
-            let p = cloud
-                .launch_named(
-                    &format!("seed-{name}"),
-                    name,
-                    MachineRole::Haproxy,
-                    Software::Proxy {
-                        servers: servers.clone(),
-                    },
-                    now,
-                )
-                .expect("a proxy");
-            proxies.push((name.clone(), p.ip));
-        }
-        cloud
-            .launch_named(
-                "seed-app",
-                "app",
-                MachineRole::Haproxy,
-                Software::App { proxies },
-                now,
-            )
-            .expect("the app's haproxy");
         let world = World {
             config: dir.path().join("failoverd.toml"),
             dir,
@@ -126,56 +77,10 @@ impl World {
             failoverd: None,
             http: free_port(),
         };
-        let redis = RedisAdmin::new(TokioConnector, Duration::from_millis(500));
-        let ports = world.topology.redis_port_list();
-        let r1s = r1.ip.to_string();
-        wait_until(
-            "redis2 in sync with redis1",
-            Duration::from_secs(30),
-            || async {
-                for p in &ports {
-                    match redis.status(&r2.ip.to_string(), *p).await {
-                        Ok(RedisStatus::Replica {
-                            link_up: true,
-                            ref master_host,
-                            ..
-                        }) if *master_host == r1s => {}
-                        _ => return false,
-                    }
-                }
-                true
-            },
-        )
-        .await;
-        let haproxy = HaproxyAdmin::new(
-            TokioConnector,
-            world.topology.api_port,
-            Duration::from_millis(500),
-        );
-        for name in world.topology.proxies.clone() {
-            let ip = ip_of(&world.cloud, &name).to_string();
-            wait_until(
-                "the proxies route to redis1",
-                Duration::from_secs(30),
-                || async {
-                    for p in &ports {
-                        let b = world.topology.backend(*p);
-                        if haproxy
-                            .status(&ip, &b, "redis1")
-                            .await
-                            .ok()
-                            .flatten()
-                            .as_deref()
-                            != Some("UP")
-                        {
-                            return false;
-                        }
-                    }
-                    true
-                },
-            )
-            .await;
-        }
+        seed::launch(&world.cloud, &world.topology).expect("the seed machines");
+        seed::wait_ready(&world.cloud, &world.topology, Duration::from_secs(30))
+            .await
+            .expect("the seed deployment");
         world
     }
 
@@ -189,36 +94,14 @@ impl World {
 
     /// failoverd's configuration for this deployment, with the lab's detection settings.
     pub fn write_config(&self) {
-        let mut text = format!(
-            "state_file = {:?}\naudit_log = {:?}\nlisten = \"127.0.0.1:{}\"\nshutdown_grace = \"10s\"\n\n",
-            self.path("state.json"),
-            self.audit_log(),
-            self.http
+        let text = failoverd::demo::local_config(
+            self.dir.path(),
+            &self.path("cloud"),
+            &self.cloud,
+            &self.topology,
+            &format!("127.0.0.1:{}", self.http),
+            BOOT_DELAY,
         );
-        for name in self.topology.redis_machines.iter() {
-            text.push_str(&format!(
-                "[[redis]]\nname = \"{name}\"\naddr = \"{}\"\ninstance_id = \"local-{name}\"\n\n",
-                ip_of(&self.cloud, name)
-            ));
-        }
-        for name in self.topology.proxies.iter() {
-            text.push_str(&format!(
-                "[[haproxy]]\nname = \"{name}\"\naddr = \"{}\"\ninstance_id = \"local-{name}\"\n\n",
-                ip_of(&self.cloud, name)
-            ));
-        }
-        text.push_str(&format!(
-            "[app]\naddr = \"{}\"\n\n",
-            ip_of(&self.cloud, "app")
-        ));
-        text.push_str(
-            "[detection]\ninterval = \"1s\"\nfail_count = 3\npoll_timeout = \"800ms\"\n\n",
-        );
-        text.push_str(&format!(
-            "[cloud]\nprovider = \"local\"\n\n[cloud.local]\nstate_dir = {:?}\nboot_delay = \"{}ms\"\n",
-            self.path("cloud"),
-            BOOT_DELAY.as_millis()
-        ));
         std::fs::write(&self.config, text).expect("writing the configuration");
     }
 
