@@ -83,7 +83,6 @@ async fn run(fault: Fault) {
         eprintln!("SKIPPED real-process case {fault:?}: {why}");
         return;
     }
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let mut world = World::start().await;
     world.write_config();
     world.start_failoverd().await;
@@ -256,6 +255,7 @@ async fn run(fault: Fault) {
 }
 
 fn block_on(fault: Fault) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
