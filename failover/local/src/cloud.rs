@@ -202,7 +202,26 @@ impl LocalCloud {
             }
             return Ok(r);
         }
-        let lease = Address::lease().map_err(other)?;
+        // The directory is the truth about addresses in use: a lease given back by a
+        // process that went away can be handed out again while its machine still runs.
+        // Such an address is kept (it is one of ours) and the next one tried.
+        let used: BTreeSet<Ipv4Addr> = self
+            .records()
+            .iter()
+            .filter(|r| !r.terminated)
+            .map(|r| r.ip)
+            .collect();
+        let lease = loop {
+            let lease = Address::lease().map_err(other)?;
+            if !used.contains(&lease.ip()) {
+                break lease;
+            }
+            self.0
+                .leases
+                .lock()
+                .expect("not poisoned")
+                .insert(lease.ip(), lease);
+        };
         let r = MachineRecord {
             token: token.to_string(),
             name: name.to_string(),
