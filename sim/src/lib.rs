@@ -4,7 +4,9 @@
 //!
 //! Layout:
 //! - [`machine`]: a simulated machine (a turmoil host) and the supervisor of its processes
-//!   (kill, restart, pause), which is how the lab kills one redis server but not its neighbour.
+//!   (kill, stop, restart, pause), which is how the lab kills one redis server but not its
+//!   neighbour.
+//! - [`disk`]: a machine's disk, which outlives its processes (redis's snapshot).
 //! - [`net`]: the turmoil [`failover::effects::Connector`], through which the failover
 //!   library's clients reach simulated servers.
 //! - [`redis`]: the redis-server model: RESP2 commands, keyspace, asynchronous replication.
@@ -34,6 +36,7 @@
 pub mod bench;
 pub mod cli;
 pub mod cloud;
+pub mod disk;
 pub mod explore;
 pub mod fidelity;
 pub mod haproxy;

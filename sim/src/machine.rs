@@ -2,13 +2,20 @@
 //!
 //! A process's tasks live in one `JoinSet`; killing the process drops it, which aborts every
 //! task and drops their sockets, so peers see the connection closed as the kernel would close
-//! it. A machine *crash* is different and is done by the lab (hold the host's links, then
-//! crash it in turmoil): peers of a dead machine hear nothing.
+//! it. Stopping it (SIGTERM, what `systemctl stop` sends) ends it the same way unless it
+//! catches the signal ([`ProcessCtx::catch_sigterm`]): then it shuts down in its own time
+//! (redis saves its snapshot) and the stop takes effect when its main task returns. A
+//! machine *crash* is different and is done by the lab (hold the host's links, then crash it
+//! in turmoil): peers of a dead machine hear nothing.
+//!
+//! The machine's [`Disk`] is created with its host and handed to every process it starts,
+//! so what a process wrote is there for the next one; a replacement machine is a new host
+//! with a new, empty disk.
 //!
 //! The supervisor is driven through a [`MachineControl`], shared between the code that builds
 //! the lab (outside the simulation, between steps) and the host's software (inside).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
@@ -16,6 +23,7 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
+use crate::disk::Disk;
 use crate::signal::Signal;
 use crate::trace::{record, Event};
 use tokio::task::JoinSet;
@@ -32,14 +40,47 @@ pub struct ProcessCtx {
     pub seed: u64,
     /// `true` while the process is frozen (SIGSTOP): it must not answer anything.
     pub paused: Signal<bool>,
+    /// `true` once SIGTERM was sent to a process that catches it.
+    terminate: Signal<bool>,
+    /// Whether the process catches SIGTERM (set by the process itself).
+    catches_sigterm: Rc<Cell<bool>>,
+    /// The machine's disk.
+    pub disk: Disk,
 }
 
 impl ProcessCtx {
+    /// The context of a process run on its own, outside any supervisor (tests): never
+    /// paused or stopped, with a disk of its own.
+    pub fn standalone(machine: &str, name: &str, seed: u64) -> Self {
+        Self {
+            machine: machine.to_string(),
+            name: name.to_string(),
+            seed,
+            paused: Signal::new(false),
+            terminate: Signal::new(false),
+            catches_sigterm: Rc::default(),
+            disk: Disk::default(),
+        }
+    }
+
     /// Waits until the process is not paused. Every loop that answers peers awaits this
     /// before it acts, so a paused process accepts connections (the kernel does) but says
     /// nothing.
     pub async fn running(&self) {
         self.paused.wait_for(|paused| !*paused).await;
+    }
+
+    /// Installs a SIGTERM handler: from now on a stop no longer ends the process at once,
+    /// it waits for the process's main task to return (see [`ProcessCtx::sigterm`]).
+    pub fn catch_sigterm(&self) {
+        self.catches_sigterm.set(true);
+    }
+
+    /// Resolves when SIGTERM has arrived and the process runs (a frozen process handles it
+    /// once thawed, as a pending signal is).
+    pub async fn sigterm(&self) {
+        self.terminate.wait_for(|t| *t).await;
+        self.running().await;
     }
 }
 
@@ -61,6 +102,10 @@ where
 pub enum ProcessCommand {
     /// Kill the process (SIGKILL): its connections close.
     Kill(String),
+    /// Terminate the process (SIGTERM, the `stop` fault): a process that catches it shuts
+    /// down in its own time, any other ends as with SIGKILL. Not [`ProcessCommand::Pause`],
+    /// which is SIGSTOP.
+    Terminate(String),
     /// Start the process if it is not running.
     Start(String),
     /// Freeze the process (SIGSTOP).
@@ -90,6 +135,10 @@ struct ControlInner {
     queue: RefCell<VecDeque<ProcessCommand>>,
     notify: Notify,
     events: RefCell<Vec<ProcessEvent>>,
+    /// Woken when a process's main task returns.
+    exited: Notify,
+    /// The machine's disk, created with its host.
+    disk: Disk,
 }
 
 impl MachineControl {
@@ -101,6 +150,11 @@ impl MachineControl {
     /// Takes the events the supervisor reported since the last call.
     pub fn drain_events(&self) -> Vec<ProcessEvent> {
         std::mem::take(&mut *self.inner.events.borrow_mut())
+    }
+
+    /// The machine's disk.
+    pub fn disk(&self) -> &Disk {
+        &self.inner.disk
     }
 }
 
@@ -116,6 +170,11 @@ struct Slot {
     factory: ProcessFactory,
     tasks: Option<JoinSet<()>>,
     paused: Signal<bool>,
+    /// The running incarnation's SIGTERM flag and handler.
+    terminate: Signal<bool>,
+    catches_sigterm: Rc<Cell<bool>>,
+    /// A stop sent to a process that catches SIGTERM, confirmed when it exits.
+    stopping: bool,
     incarnation: u64,
 }
 
@@ -140,41 +199,75 @@ pub fn start_machine(sim: &mut turmoil::Sim<'_>, spec: MachineSpec) -> MachineCo
 pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
     let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
     for (name, factory) in &spec.processes {
-        let paused = Signal::new(false);
         slots.insert(
             name.clone(),
             Slot {
                 factory: factory.clone(),
                 tasks: None,
-                paused,
+                paused: Signal::new(false),
+                terminate: Signal::new(false),
+                catches_sigterm: Rc::default(),
+                stopping: false,
                 incarnation: 0,
             },
         );
-        start(&spec, name, slots.get_mut(name).expect("just inserted"));
+        let slot = slots.get_mut(name).expect("just inserted");
+        start(&spec, &control, name, slot);
     }
     loop {
+        for (name, slot) in slots.iter_mut() {
+            if reap(slot) {
+                report(
+                    &spec,
+                    &control,
+                    ProcessCommand::Terminate(name.clone()),
+                    true,
+                );
+            }
+        }
         let next = control.inner.queue.borrow_mut().pop_front();
         let Some(command) = next else {
-            control.inner.notify.notified().await;
+            tokio::select! {
+                biased;
+                _ = control.inner.notify.notified() => {}
+                _ = control.inner.exited.notified() => {}
+            }
             continue;
         };
         let took_effect = match &command {
             ProcessCommand::Kill(name) => match slots.get_mut(name) {
-                Some(slot) => match slot.tasks.take() {
-                    Some(mut tasks) => {
-                        tasks.abort_all();
-                        // Let the aborted tasks drop their sockets before we report.
-                        while tasks.join_next().await.is_some() {}
-                        slot.paused.set(false);
-                        true
+                Some(slot) => {
+                    let stopping = slot.stopping;
+                    let killed = kill(slot).await;
+                    if stopping {
+                        report(
+                            &spec,
+                            &control,
+                            ProcessCommand::Terminate(name.clone()),
+                            true,
+                        );
                     }
-                    None => false,
-                },
+                    killed
+                }
+                None => false,
+            },
+            ProcessCommand::Terminate(name) => match slots.get_mut(name) {
+                Some(slot) if slot.tasks.is_some() && slot.catches_sigterm.get() => {
+                    if !slot.stopping {
+                        slot.stopping = true;
+                        slot.terminate.set(true);
+                        // Confirmed when the process's main task returns.
+                        continue;
+                    }
+                    false
+                }
+                // The default action of SIGTERM ends the process, frozen or not.
+                Some(slot) => kill(slot).await,
                 None => false,
             },
             ProcessCommand::Start(name) => match slots.get_mut(name) {
                 Some(slot) if slot.tasks.is_none() => {
-                    start(&spec, name, slot);
+                    start(&spec, &control, name, slot);
                     true
                 }
                 _ => false,
@@ -182,26 +275,71 @@ pub async fn run_machine(spec: MachineSpec, control: MachineControl) {
             ProcessCommand::Pause(name) => set_paused(&mut slots, name, true),
             ProcessCommand::Resume(name) => set_paused(&mut slots, name, false),
         };
-        let (verb, process) = match &command {
+        report(&spec, &control, command, took_effect);
+    }
+}
+
+/// Ends a process at once (SIGKILL): aborts its tasks and waits until they dropped their
+/// sockets. False if it was not running.
+async fn kill(slot: &mut Slot) -> bool {
+    let Some(mut tasks) = slot.tasks.take() else {
+        return false;
+    };
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    slot.paused.set(false);
+    slot.stopping = false;
+    true
+}
+
+/// Notices a process whose main task returned; true if a stop was waiting for that.
+fn reap(slot: &mut Slot) -> bool {
+    let Some(tasks) = slot.tasks.as_mut() else {
+        return false;
+    };
+    while tasks.try_join_next().is_some() {}
+    if !tasks.is_empty() {
+        return false;
+    }
+    slot.tasks = None;
+    slot.paused.set(false);
+    std::mem::take(&mut slot.stopping)
+}
+
+/// Records what a command did, in the trace and for the code outside the simulation.
+fn report(
+    spec: &MachineSpec,
+    control: &MachineControl,
+    command: ProcessCommand,
+    took_effect: bool,
+) {
+    let (verb, process) = command.parts();
+    record(
+        &spec.name,
+        Event::ProcessCommand {
+            command: verb.to_string(),
+            process: process.to_string(),
+            took_effect,
+        },
+    );
+    control.inner.events.borrow_mut().push(ProcessEvent {
+        at: turmoil::sim_elapsed().unwrap_or_default(),
+        machine: spec.name.clone(),
+        command,
+        took_effect,
+    });
+}
+
+impl ProcessCommand {
+    /// The command's verb, as faults and the trace name it, and the process it names.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
             ProcessCommand::Kill(p) => ("kill", p),
+            ProcessCommand::Terminate(p) => ("stop", p),
             ProcessCommand::Start(p) => ("start", p),
             ProcessCommand::Pause(p) => ("pause", p),
             ProcessCommand::Resume(p) => ("resume", p),
-        };
-        record(
-            &spec.name,
-            Event::ProcessCommand {
-                command: verb.to_string(),
-                process: process.clone(),
-                took_effect,
-            },
-        );
-        control.inner.events.borrow_mut().push(ProcessEvent {
-            at: turmoil::sim_elapsed().unwrap_or_default(),
-            machine: spec.name.clone(),
-            command,
-            took_effect,
-        });
+        }
     }
 }
 
@@ -215,8 +353,10 @@ fn set_paused(slots: &mut BTreeMap<String, Slot>, name: &str, paused: bool) -> b
     }
 }
 
-fn start(spec: &MachineSpec, name: &str, slot: &mut Slot) {
+fn start(spec: &MachineSpec, control: &MachineControl, name: &str, slot: &mut Slot) {
     slot.incarnation += 1;
+    slot.terminate = Signal::new(false);
+    slot.catches_sigterm = Rc::default();
     let ctx = ProcessCtx {
         machine: spec.name.clone(),
         name: name.to_string(),
@@ -225,9 +365,17 @@ fn start(spec: &MachineSpec, name: &str, slot: &mut Slot) {
             &[&spec.name, name, &slot.incarnation.to_string()],
         ),
         paused: slot.paused.clone(),
+        terminate: slot.terminate.clone(),
+        catches_sigterm: slot.catches_sigterm.clone(),
+        disk: control.inner.disk.clone(),
     };
+    let process = (slot.factory)(ctx);
+    let control = control.clone();
     let mut tasks = JoinSet::new();
-    tasks.spawn_local((slot.factory)(ctx));
+    tasks.spawn_local(async move {
+        process.await;
+        control.inner.exited.notify_one();
+    });
     slot.tasks = Some(tasks);
 }
 

@@ -81,6 +81,11 @@ fidelity_tests! {
     haproxy_frozen_redis_behind_master_check => "haproxy-frozen-redis-behind-master-check",
     haproxy_silent_machine_checks => "haproxy-silent-machine-checks",
     haproxy_silent_machine_checks_inter_5s => "haproxy-silent-machine-checks-inter-5s",
+    redis_restart_after_kill_and_term => "redis-restart-after-kill-and-term",
+    redis_master_stopped_and_restarted => "redis-master-stopped-and-restarted",
+    redis_master_killed_after_save => "redis-master-killed-after-save",
+    redis_frozen_by_sigstop => "redis-frozen-by-sigstop",
+    tcp_replica_catches_up_after_a_partition_heals => "tcp-replica-catches-up-after-a-partition-heals",
 }
 
 #[test]

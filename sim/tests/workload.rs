@@ -63,13 +63,7 @@ fn app(
     let found: Rc<RefCell<Option<ReadBack>>> = Rc::default();
     let (h, sink) = (history.clone(), found.clone());
     sim.client("app", async move {
-        let paused = sim::signal::Signal::new(false);
-        let ctx = ProcessCtx {
-            machine: "app".to_string(),
-            name: "workload".to_string(),
-            seed,
-            paused,
-        };
+        let ctx = ProcessCtx::standalone("app", "workload", seed);
         let target = turmoil::lookup(server);
         run_workload(config, target, h.clone(), ctx).await;
         let keys = written_keys(&h, PORT);

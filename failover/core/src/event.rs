@@ -115,6 +115,17 @@ pub enum Event {
         port: u16,
         error: String,
     },
+    /// A server saved an RDB snapshot of `keys` keys to its machine's disk (a save rule,
+    /// SAVE, BGSAVE, or the final snapshot of a SIGTERM).
+    SnapshotSaved {
+        port: u16,
+        keys: usize,
+    },
+    /// A starting server loaded the snapshot on its machine's disk.
+    SnapshotLoaded {
+        port: u16,
+        keys: usize,
+    },
 
     // Haproxy.
     HaproxyStarted,
@@ -139,7 +150,7 @@ pub enum Event {
     },
 
     // Machines and their processes.
-    /// A process command (kill, restart, pause, resume) reached the machine's supervisor.
+    /// A process command (kill, stop, start, pause, resume) reached the machine's supervisor.
     ProcessCommand {
         command: String,
         process: String,

@@ -27,8 +27,15 @@ pub enum FaultAction {
     /// each redis port of the topology on redis machines, e.g. `redis-9001`; `haproxy` on
     /// haproxy1, haproxy2, app); the machine closes its connections.
     Kill { machine: String, process: String },
-    /// `kind = "restart"`, `machine`, `process`: start a killed process again (a redis
-    /// comes back empty).
+    /// `kind = "stop"`, `machine`, `process`: SIGTERM of one process (what `systemctl stop`
+    /// sends), on the same processes as `kill`. A redis server waits for its replicas to
+    /// catch up (up to 10 s), saves its snapshot to the machine's disk, then exits; other
+    /// processes exit at once.
+    Stop { machine: String, process: String },
+    /// `kind = "restart"`, `machine`, `process`: start a killed or stopped process again on
+    /// the same machine; a redis loads the last snapshot on the machine's disk (Debian's
+    /// `save 3600 1 300 100 60 10000`, no AOF), so it comes back with what its last save
+    /// or stop saved, or empty if neither happened.
     Restart { machine: String, process: String },
     /// `kind = "pause"`, `machine`, `process`, `for` (optional): SIGSTOP, then SIGCONT after
     /// `for`; the process accepts connections but answers nothing meanwhile.
@@ -74,9 +81,10 @@ pub enum FaultAction {
 }
 
 /// Every `kind`, in the order error messages list them.
-pub const FAULT_KINDS: [&str; 10] = [
+pub const FAULT_KINDS: [&str; 11] = [
     "crash",
     "kill",
+    "stop",
     "restart",
     "pause",
     "partition",
@@ -93,6 +101,7 @@ impl FaultAction {
         match self {
             FaultAction::Crash { .. } => "crash",
             FaultAction::Kill { .. } => "kill",
+            FaultAction::Stop { .. } => "stop",
             FaultAction::Restart { .. } => "restart",
             FaultAction::Pause { .. } => "pause",
             FaultAction::Partition { .. } => "partition",

@@ -78,7 +78,7 @@ pub(crate) struct FaultTable {
 fn fields_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "crash" => &["machine"],
-        "kill" | "restart" => &["machine", "process"],
+        "kill" | "stop" | "restart" => &["machine", "process"],
         "pause" => &["machine", "process", "for"],
         "partition" => &["groups", "heal_after"],
         "partition-oneway" => &["from", "to", "heal_after"],
@@ -164,13 +164,13 @@ impl FaultTable {
             "crash" => FaultAction::Crash {
                 machine: self.machine.ok_or_else(|| missing("machine"))?,
             },
-            "kill" | "restart" => {
+            "kill" | "stop" | "restart" => {
                 let machine = self.machine.ok_or_else(|| missing("machine"))?;
                 let process = self.process.ok_or_else(|| missing("process"))?;
-                if kind == "kill" {
-                    FaultAction::Kill { machine, process }
-                } else {
-                    FaultAction::Restart { machine, process }
+                match kind {
+                    "kill" => FaultAction::Kill { machine, process },
+                    "stop" => FaultAction::Stop { machine, process },
+                    _ => FaultAction::Restart { machine, process },
                 }
             }
             "pause" => FaultAction::Pause {
@@ -221,7 +221,9 @@ impl FaultTable {
         };
         match &fault.action {
             FaultAction::Crash { machine } => table.machine = Some(machine.clone()),
-            FaultAction::Kill { machine, process } | FaultAction::Restart { machine, process } => {
+            FaultAction::Kill { machine, process }
+            | FaultAction::Stop { machine, process }
+            | FaultAction::Restart { machine, process } => {
                 table.machine = Some(machine.clone());
                 table.process = Some(process.clone());
             }

@@ -18,7 +18,7 @@ pub fn redis_port_of_process(process: &str) -> Option<u16> {
 
 const REDIS_PROCESS_PREFIX: &str = "redis-";
 
-/// The processes of a machine of `topology` that faults can kill, restart or pause (the
+/// The processes of a machine of `topology` that faults can kill, stop, restart or pause (the
 /// names the lab's machines run them under); empty for an unknown name.
 pub fn processes_of(topology: &Topology, machine: &str) -> Vec<String> {
     match topology.role_of(machine) {

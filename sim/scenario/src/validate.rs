@@ -267,9 +267,9 @@ fn check_fault(fault: &Fault, duration: SimDuration, here: &FieldPath, lab: &Lab
     }
     match &fault.action {
         FaultAction::Crash { machine } => check_machine(machine, &here.key("machine"), lab),
-        FaultAction::Kill { machine, process } | FaultAction::Restart { machine, process } => {
-            check_process(machine, process, here, lab)
-        }
+        FaultAction::Kill { machine, process }
+        | FaultAction::Stop { machine, process }
+        | FaultAction::Restart { machine, process } => check_process(machine, process, here, lab),
         FaultAction::Pause {
             machine,
             process,

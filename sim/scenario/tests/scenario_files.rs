@@ -49,6 +49,12 @@ machine = "redis2"
 process = "redis-9002"
 
 [[faults]]
+at = "31500ms"
+kind = "stop"
+machine = "redis2"
+process = "redis-9001"
+
+[[faults]]
 at = "32s"
 kind = "restart"
 machine = "redis2"
@@ -156,7 +162,14 @@ fn full_file_parses_with_every_fault_kind() {
     let kinds: Vec<&str> = s.faults.iter().map(|f| f.action.kind()).collect();
     assert_eq!(kinds, FAULT_KINDS.to_vec());
     assert_eq!(
-        s.faults[3].action,
+        s.faults[2].action,
+        FaultAction::Stop {
+            machine: "redis2".into(),
+            process: "redis-9001".into(),
+        }
+    );
+    assert_eq!(
+        s.faults[4].action,
         FaultAction::Pause {
             machine: "haproxy1".into(),
             process: "haproxy".into(),
@@ -164,7 +177,7 @@ fn full_file_parses_with_every_fault_kind() {
         }
     );
     assert_eq!(
-        s.faults[4].action,
+        s.faults[5].action,
         FaultAction::Partition {
             groups: vec![
                 vec!["haproxy1".into()],
@@ -175,7 +188,7 @@ fn full_file_parses_with_every_fault_kind() {
         }
     );
     assert_eq!(
-        s.faults[7].action,
+        s.faults[8].action,
         FaultAction::Loss {
             between: [vec!["app".into()], vec!["haproxy2".into()]],
             rate: 0.1,
@@ -183,7 +196,7 @@ fn full_file_parses_with_every_fault_kind() {
         }
     );
     assert_eq!(
-        s.faults[9].action,
+        s.faults[10].action,
         FaultAction::SlowBoot {
             extra: SimDuration::from_secs(180),
             count: 1
@@ -448,7 +461,7 @@ fn unknown_fault_kind() {
     assert_eq!(
         error_after_head("[[faults]]\nat = \"30s\"\nkind = \"explode\"\n"),
         "t.toml:6:8: faults[0].kind: unknown fault kind 'explode'; valid kinds: crash, kill, \
-         restart, pause, partition, partition-oneway, latency, loss, launch-fails, slow-boot"
+         stop, restart, pause, partition, partition-oneway, latency, loss, launch-fails, slow-boot"
     );
 }
 

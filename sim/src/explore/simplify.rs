@@ -83,6 +83,7 @@ fn simpler_actions(action: &FaultAction) -> Vec<(FaultAction, String)> {
     match action {
         FaultAction::Crash { .. }
         | FaultAction::Kill { .. }
+        | FaultAction::Stop { .. }
         | FaultAction::Restart { .. }
         | FaultAction::LaunchFails { count: 1 } => {}
         FaultAction::LaunchFails { count } => {

@@ -14,14 +14,17 @@ use failover::runtime_api::runtime_command;
 use super::{Endpoint, Lab, Probe, ProbeFn, Setup, Transcript};
 use crate::haproxy::presets;
 
+mod partition_heal;
+mod restarts;
+
 pub(crate) const R1: Endpoint = ("redis1", 9001);
 pub(crate) const R2: Endpoint = ("redis2", 9001);
 
 macro_rules! probe {
-    ($name:literal, $setup:expr, $f:ident) => {
+    ($name:literal, $setup:expr, $f:expr) => {
         probe!($name, $setup, $f, needs_root: false)
     };
-    ($name:literal, $setup:expr, $f:ident, needs_root: $root:expr) => {
+    ($name:literal, $setup:expr, $f:expr, needs_root: $root:expr) => {
         Probe {
             name: $name,
             setup: $setup,
@@ -78,6 +81,32 @@ pub fn all() -> Vec<Probe> {
             "lab-silent-machine-and-restart",
             one_redis,
             silent_machine_and_restart,
+            needs_root: true
+        ),
+        probe!(
+            "redis-restart-after-kill-and-term",
+            one_redis,
+            (restarts::restart_after_kill_and_term)
+        ),
+        probe!(
+            "redis-master-stopped-and-restarted",
+            two_redis,
+            (restarts::master_stopped_and_restarted)
+        ),
+        probe!(
+            "redis-master-killed-after-save",
+            two_redis,
+            (restarts::master_killed_after_save)
+        ),
+        probe!(
+            "redis-frozen-by-sigstop",
+            one_redis,
+            (restarts::frozen_redis)
+        ),
+        probe!(
+            "tcp-replica-catches-up-after-a-partition-heals",
+            two_redis,
+            (partition_heal::replica_catches_up_after_heal),
             needs_root: true
         ),
     ];

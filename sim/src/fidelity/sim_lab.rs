@@ -55,9 +55,7 @@ impl Lab for SimLab {
         let process = self.process(endpoint);
         let command = match signal {
             ProcessSignal::Kill => ProcessCommand::Kill(process),
-            // Until the model has persistence a clean end is a kill: no state outlives
-            // either.
-            ProcessSignal::Term => ProcessCommand::Kill(process),
+            ProcessSignal::Term => ProcessCommand::Terminate(process),
             ProcessSignal::Stop => ProcessCommand::Pause(process),
             ProcessSignal::Cont => ProcessCommand::Resume(process),
         };

@@ -13,6 +13,7 @@
 pub mod boot;
 pub mod cloud_driver;
 pub mod network;
+pub mod retransmission;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};

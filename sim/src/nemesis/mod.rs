@@ -208,6 +208,9 @@ impl Nemesis {
             FaultAction::Kill { machine, process } => {
                 self.send(lab, i, machine, ProcessCommand::Kill(process.clone()))
             }
+            FaultAction::Stop { machine, process } => {
+                self.send(lab, i, machine, ProcessCommand::Terminate(process.clone()))
+            }
             FaultAction::Restart { machine, process } => {
                 self.send(lab, i, machine, ProcessCommand::Start(process.clone()))
             }
@@ -347,6 +350,7 @@ fn no_effect(
         Some((fault, verb, at_ms)) => {
             let done = match verb {
                 "kill" => "killed",
+                "stop" => "stopped",
                 "start" => "started",
                 "pause" => "paused",
                 _ => "resumed",
@@ -362,12 +366,8 @@ fn no_effect(
 }
 
 fn command_parts(command: &ProcessCommand) -> (&'static str, String) {
-    match command {
-        ProcessCommand::Kill(p) => ("kill", p.clone()),
-        ProcessCommand::Start(p) => ("start", p.clone()),
-        ProcessCommand::Pause(p) => ("pause", p.clone()),
-        ProcessCommand::Resume(p) => ("resume", p.clone()),
-    }
+    let (verb, process) = command.parts();
+    (verb, process.to_string())
 }
 
 /// The nemesis's own events carry "nemesis" as their source.

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::info;
 use super::keyspace::{frame_list, parse_i64};
+use super::persistence;
 use super::state::{LinkState, MasterLink, Server};
 
 use crate::trace::{record, Event};
@@ -79,6 +80,9 @@ fn command_spec(name: &str) -> Option<(i64, bool)> {
         "replconf" => (-1, false),
         "psync" => (-3, false),
         "sync" => (1, false),
+        "save" => (1, false),
+        "bgsave" => (-1, false),
+        "lastsave" => (1, false),
         _ => return None,
     })
 }
@@ -128,6 +132,7 @@ pub fn execute(server: &mut Server, client: &mut ClientState, args: &[Vec<u8>]) 
                 },
             );
         }
+        server.dirty += persistence::changes(args);
         server.propagate(args);
         client.last_write_offset = server.master_repl_offset;
     }
@@ -168,8 +173,22 @@ fn run(server: &mut Server, client: &mut ClientState, name: &str, args: &[Vec<u8
         "dbsize" => Integer(server.data.len() as i64),
         "flushall" => {
             server.data.clear();
+            // With save rules set, redis saves the empty data set at once.
+            if !server.config.save.is_empty() {
+                persistence::save(server);
+            }
             ok()
         }
+        "save" => {
+            persistence::save(server);
+            ok()
+        }
+        "bgsave" => {
+            // The fork's copy is taken now; the model writes it at once.
+            persistence::save(server);
+            SimpleString(b"Background saving started".to_vec())
+        }
+        "lastsave" => Integer(server.lastsave as i64),
         "select" => match parse_i64(&args[1]) {
             Some(0) => ok(),
             Some(n) if (0..16).contains(&n) => {

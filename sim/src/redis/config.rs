@@ -22,6 +22,11 @@ pub struct RedisConfig {
     pub min_replicas_max_lag: i64,
     /// `replicaof host port` in redis.conf: start as a replica of this master.
     pub replicaof: Option<(String, u16)>,
+    /// `save seconds changes ...`: snapshot after `seconds` if at least `changes` keys
+    /// changed; empty is `save ""` (no snapshots, none on shutdown either).
+    pub save: Vec<(u64, u64)>,
+    /// `shutdown-timeout`: how long SIGTERM waits for lagging replicas.
+    pub shutdown_timeout: Duration,
 }
 
 impl RedisConfig {
@@ -37,7 +42,15 @@ impl RedisConfig {
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             replicaof: None,
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            shutdown_timeout: Duration::from_secs(10),
         }
+    }
+
+    /// Where the snapshot lives on the machine's disk: Debian's `dir /var/lib/redis`, one
+    /// file per server of the machine.
+    pub fn rdb_path(&self) -> String {
+        format!("/var/lib/redis/dump-{}.rdb", self.port)
     }
 
     /// The same, starting as a replica of `host:port`.

@@ -8,12 +8,14 @@
 //! - `state`: one server's shared state (role, replication ids, offsets, backlog, clients);
 //! - `replication`: master and replica sides of asynchronous replication;
 //! - `info`: INFO and ROLE replies;
+//! - `persistence`: RDB snapshots on the machine's disk (save rules, SIGTERM, load at start);
 //! - `config`: the settings from Debian's redis.conf that matter here.
 
 pub mod commands;
 pub mod config;
 pub mod info;
 pub mod keyspace;
+pub mod persistence;
 pub mod protocol;
 pub mod replication;
 pub mod server;

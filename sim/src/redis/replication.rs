@@ -18,6 +18,7 @@ use turmoil::net::TcpStream;
 
 use super::commands::ClientState;
 use super::keyspace::Keyspace;
+use super::persistence;
 use super::protocol::{encode_args, CommandReader, Incoming};
 use super::server::transfer_time;
 use super::state::{LinkState, ReplicaEntry, Shared};
@@ -393,6 +394,7 @@ async fn run_link(
             s.master_repl_offset = offset;
             s.backlog = None;
             s.ensure_backlog();
+            persistence::store_synced(&s);
             record(
                 &ctx.machine,
                 Event::SyncFinished {
@@ -449,12 +451,14 @@ async fn run_link(
             biased;
             incoming = reader.next(&mut rd) => match incoming? {
                 Incoming::Command(cmd, _) => {
+                    ctx.running().await;
                     last_io = Instant::now();
                     let getack = cmd.len() >= 2 && cmd[0].eq_ignore_ascii_case(b"replconf") && cmd[1].eq_ignore_ascii_case(b"getack");
                     let offset = {
                         let mut s = server.borrow_mut();
                         if !getack {
                             apply(&mut s.data, &cmd);
+                            s.dirty += persistence::changes(&cmd);
                         }
                         s.append_stream(&encode_args(&cmd));
                         s.master_repl_offset
@@ -479,7 +483,7 @@ async fn run_link(
 }
 
 /// Applies one command of the replication stream (or of a snapshot) to the data.
-fn apply(data: &mut Keyspace, cmd: &[Vec<u8>]) {
+pub fn apply(data: &mut Keyspace, cmd: &[Vec<u8>]) {
     let name = String::from_utf8_lossy(&cmd[0]).to_ascii_lowercase();
     let _ = match (name.as_str(), cmd.len()) {
         ("set", n) if n >= 3 => {

@@ -13,17 +13,21 @@ use turmoil::net::{TcpListener, TcpStream};
 
 use super::commands::{execute, ClientState, Outcome};
 use super::config::RedisConfig;
+use super::persistence;
 use super::protocol::{CommandReader, Incoming};
 use super::replication;
 use super::state::{ClientEntry, Server, Shared};
 use crate::machine::ProcessCtx;
 use crate::trace::{record, Event};
 
-/// Runs one redis-server process until it is killed.
+/// Runs one redis-server process until it is killed, or stopped (SIGTERM: it saves its
+/// final snapshot, then exits).
 pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
     let port = config.port;
     let mut state = Server::new(config, ctx.seed);
     state.machine = ctx.machine.clone();
+    state.disk = ctx.disk.clone();
+    ctx.catch_sigterm();
     let server: Shared = Rc::new(RefCell::new(state));
     let listener = match TcpListener::bind(("0.0.0.0", port)).await {
         Ok(l) => l,
@@ -32,13 +36,20 @@ pub async fn run_redis(config: RedisConfig, ctx: ProcessCtx) {
             return;
         }
     };
+    persistence::load(&mut server.borrow_mut());
     record(&ctx.machine, Event::RedisReady { port });
     let mut tasks = JoinSet::new();
     tasks.spawn_local(replication::replica_link_task(server.clone(), ctx.clone()));
     tasks.spawn_local(replication::cron(server.clone(), ctx.clone()));
+    tasks.spawn_local(persistence::cron(server.clone(), ctx.clone()));
     loop {
         tokio::select! {
             biased;
+            _ = ctx.sigterm() => {
+                persistence::shutdown(&server).await;
+                // Returning drops every task and socket: clients and replicas see EOF.
+                return;
+            }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
@@ -85,6 +96,8 @@ async fn serve(
             _ = kill.notified() => return false,
             r = reader.next(&mut stream) => r,
         };
+        // What arrived while the process was frozen waits in the socket until it thaws.
+        ctx.running().await;
         let args = match incoming {
             Ok(Incoming::Command(args, _)) => args,
             Ok(Incoming::Closed) | Err(_) => return false,

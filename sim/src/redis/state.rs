@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Notify;
 
+use crate::disk::Disk;
 use crate::signal::Signal;
 use tokio::time::Instant;
 
@@ -101,6 +102,12 @@ pub struct Server {
     /// epoch, which is what split-brain checking needs).
     pub wrote_as_master: bool,
     pub started: Instant,
+    /// The machine's disk, where snapshots go.
+    pub disk: Disk,
+    /// Keys changed since the last snapshot (redis's `dirty`, for the save rules).
+    pub dirty: u64,
+    /// When the last snapshot was saved, or the server started (`unixtime` seconds).
+    pub lastsave: u64,
     rng: ChaCha8Rng,
     /// Wakes the tasks that ship the stream to replicas.
     pub offset_tx: Signal<u64>,
@@ -140,6 +147,9 @@ impl Server {
             link_generation: 0,
             wrote_as_master: false,
             started: Instant::now(),
+            disk: Disk::default(),
+            dirty: 0,
+            lastsave: super::persistence::unixtime(),
             rng,
             offset_tx: Signal::new(0),
             ack_tx: Signal::new(0),

@@ -15,7 +15,9 @@ pub fn port(event: &TraceEvent) -> Option<u16> {
         | Event::LinkDown { port, .. }
         | Event::PartialResyncAccepted { port }
         | Event::FullSyncSent { port, .. }
-        | Event::ReplicaLost { port, .. } => Some(*port),
+        | Event::ReplicaLost { port, .. }
+        | Event::SnapshotSaved { port, .. }
+        | Event::SnapshotLoaded { port, .. } => Some(*port),
         _ => None,
     }
 }
@@ -36,8 +38,8 @@ pub fn machine_gone(event: &TraceEvent) -> Option<String> {
     }
 }
 
-/// The redis server a kill fault stopped (its process `redis-<port>`), if `event` is
-/// one: a killed server no longer accepts writes.
+/// The redis server a kill or stop fault ended (its process `redis-<port>`), if `event` is
+/// one: an ended server no longer accepts writes.
 pub fn server_killed(event: &TraceEvent) -> Option<(String, u16)> {
     match &event.event {
         Event::FaultTookEffect {
@@ -45,7 +47,7 @@ pub fn server_killed(event: &TraceEvent) -> Option<(String, u16)> {
             machine: Some(machine),
             process: Some(process),
             ..
-        } if kind == "kill" => {
+        } if kind == "kill" || kind == "stop" => {
             let port = scenario::redis_port_of_process(process)?;
             Some((machine.clone(), port))
         }
