@@ -299,6 +299,54 @@ impl LocalCloud {
         Ok(())
     }
 
+    /// Whether the machine's process listening on `port` is alive (not a zombie).
+    pub fn alive(&self, name: &str, port: u16) -> bool {
+        self.machine(name).is_some_and(|r| {
+            r.pids
+                .iter()
+                .any(|(p, pid)| *p == port && ours(*pid, r.ip))
+        })
+    }
+
+    /// Starts again the machine's process listening on `port` (after a kill or a stop),
+    /// with the same software and the same directory (its disk). `Ok(false)` when it is
+    /// still alive, or the machine is terminated or not booted yet.
+    pub fn restart(&self, name: &str, port: u16) -> std::io::Result<bool> {
+        let _guard = self.0.records.lock().expect("not poisoned");
+        let Some(mut r) = self.records().into_iter().find(|r| r.name == name) else {
+            return Ok(false);
+        };
+        let running = r.pids.iter().any(|(p, pid)| *p == port && ours(*pid, r.ip));
+        if r.terminated || r.pids.is_empty() || running {
+            return Ok(false);
+        }
+        let dir = self.0.dir.join("data").join(&r.name);
+        let all = launches(&r.software, r.ip, &self.0.ports, &self.0.bins, &dir)?;
+        let Some(l) = all.into_iter().find(|l| l.listens == port) else {
+            return Ok(false);
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{}.log", l.listens)))?;
+        let mut child = tokio::process::Command::new(&l.program)
+            .args(&l.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()?;
+        let pid = child.id().unwrap_or(0);
+        tokio::spawn(async move {
+            let _ = child.wait().await;
+        });
+        r.pids.retain(|(p, _)| *p != port);
+        r.pids.push((port, pid));
+        self.write(&r)?;
+        tracing::info!(target: "local", machine = %r.name, port, pid, "process restarted");
+        Ok(true)
+    }
+
     /// Sends `signal` to the machine's processes (all, or the one listening on `port`).
     pub fn signal(
         &self,

@@ -26,4 +26,4 @@ pub mod software;
 pub use address::{Address, AddressError};
 pub use cloud::{LocalCloud, MachineRecord};
 pub use nft::{NftError, Rule, Table};
-pub use software::{Binaries, Ports, Software};
+pub use software::{Binaries, CustomProcess, Ports, Software};

@@ -62,6 +62,22 @@ pub enum Software {
     Proxy { servers: Vec<(String, Ipv4Addr)> },
     /// The app's haproxy: these proxies, the first active and the others backups.
     App { proxies: Vec<(String, Ipv4Addr)> },
+    /// Processes described by the caller (the real-process world renders its own
+    /// configurations from the lab's data). `{ip}` in arguments and files becomes the
+    /// machine's address, `{dir}` in arguments its directory (its disk).
+    Custom { processes: Vec<CustomProcess> },
+}
+
+/// One process of [`Software::Custom`]: its program, arguments, the port that answers
+/// once it is up, and the files written into the machine's directory before it starts.
+/// The arguments must name `{ip}`, so that the process is recognised as the machine's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomProcess {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub listens: u16,
+    /// (file name, contents).
+    pub files: Vec<(String, String)>,
 }
 
 /// Where the binaries are.
@@ -111,6 +127,24 @@ pub fn launches(
                 listens: *port,
             })
             .collect()),
+        Software::Custom { processes } => {
+            let fill = |t: &str| {
+                t.replace("{ip}", &ip.to_string())
+                    .replace("{dir}", &dir.display().to_string())
+            };
+            let mut out = Vec::new();
+            for p in processes {
+                for (name, text) in &p.files {
+                    std::fs::write(dir.join(fill(name)), fill(text))?;
+                }
+                out.push(Launch {
+                    program: p.program.clone(),
+                    args: p.args.iter().map(|a| fill(a)).collect(),
+                    listens: p.listens,
+                });
+            }
+            Ok(out)
+        }
         Software::Proxy { .. } | Software::App { .. } => {
             let cfg = dir.join(format!("haproxy-{ip}.cfg"));
             std::fs::write(&cfg, haproxy_cfg(software, ip, ports))?;
@@ -199,7 +233,7 @@ pub fn haproxy_cfg(software: &Software, ip: Ipv4Addr, ports: &Ports) -> String {
                     server_line(&mut c, name, *proxy, r.proxy, i > 0);
                 }
             }
-            Software::Redis { .. } => {}
+            Software::Redis { .. } | Software::Custom { .. } => {}
         }
     }
     c
