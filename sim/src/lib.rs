@@ -21,6 +21,8 @@
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
 //!   terminations, and the hosts they create and crash.
+//! - [`real`]: the real world: the same scenario with real redis-server, haproxy and
+//!   nftables on loopback addresses (`run --world real`, `compare`).
 //! - [`reports`]: `reports/`, every scenario's reference reports and their index.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`reproduce`]: the command lines printed to paste, quoted for a shell.
@@ -46,6 +48,7 @@ pub mod nemesis;
 pub mod net;
 pub mod redis;
 pub mod redundancy;
+pub mod real;
 pub mod reports;
 pub mod reproduce;
 pub mod run;

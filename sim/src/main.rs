@@ -64,6 +64,11 @@ enum Command {
         /// the first event where they diverge and exit non-zero if they do (no files).
         #[arg(long)]
         check_determinism: bool,
+        /// Which world runs it: `sim` (the turmoil lab) or `real` (real redis-server,
+        /// haproxy and nftables on loopback addresses; needs root; takes wall-clock time;
+        /// latency faults are refused).
+        #[arg(long, value_enum, default_value_t = cli::run::WorldArg::Sim)]
+        world: cli::run::WorldArg,
     },
     /// Run scenarios over many seeds in parallel (each seed in a child process); print
     /// per-scenario statistics and the failing seeds; write sweep.json and junit.xml.
@@ -245,7 +250,8 @@ fn main() -> ExitCode {
             out,
             json,
             check_determinism,
-        } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism),
+            world,
+        } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism, world),
         Command::Explore {
             seeds,
             base,
