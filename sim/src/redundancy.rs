@@ -47,7 +47,11 @@ pub enum LiveKind {
 
 const T: Duration = Duration::from_secs(2);
 
-async fn redis_info<N: ClientNet>(net: &N, ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, String> {
+async fn redis_info<N: ClientNet>(
+    net: &N,
+    ip: IpAddr,
+    port: u16,
+) -> Result<BTreeMap<String, String>, String> {
     let s = timeout(T, net.connect(ip, port))
         .await
         .map_err(|_| "connect timeout".to_string())?
@@ -64,7 +68,12 @@ async fn redis_info<N: ClientNet>(net: &N, ip: IpAddr, port: u16) -> Result<BTre
         .collect())
 }
 
-async fn api<N: ClientNet>(net: &N, ip: IpAddr, port: u16, command: &str) -> Result<String, String> {
+async fn api<N: ClientNet>(
+    net: &N,
+    ip: IpAddr,
+    port: u16,
+    command: &str,
+) -> Result<String, String> {
     let s = timeout(T, net.connect(ip, port))
         .await
         .map_err(|_| "connect timeout".to_string())?
@@ -223,10 +232,7 @@ pub async fn check_with<N: ClientNet>(net: &N, live: &[Live], topology: &Topolog
         }
         for port in topology.app_ports() {
             let served = async {
-                let s = timeout(T, net.connect(app.ip, port))
-                    .await
-                    .ok()?
-                    .ok()?;
+                let s = timeout(T, net.connect(app.ip, port)).await.ok()?.ok()?;
                 let mut c = RespConnection::new(s);
                 let reply = timeout(T, c.command(&["SET", "redundancy-check", "1"]))
                     .await

@@ -301,11 +301,8 @@ impl LocalCloud {
 
     /// Whether the machine's process listening on `port` is alive (not a zombie).
     pub fn alive(&self, name: &str, port: u16) -> bool {
-        self.machine(name).is_some_and(|r| {
-            r.pids
-                .iter()
-                .any(|(p, pid)| *p == port && ours(*pid, r.ip))
-        })
+        self.machine(name)
+            .is_some_and(|r| r.pids.iter().any(|(p, pid)| *p == port && ours(*pid, r.ip)))
     }
 
     /// Starts again the machine's process listening on `port` (after a kill or a stop),

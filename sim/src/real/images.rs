@@ -107,7 +107,12 @@ pub fn app(topology: &Topology, ips: &BTreeMap<String, Ipv4Addr>, bins: &Binarie
 
 /// What a freshly launched machine of `role` runs (the lab's images, `lab::boot`): empty
 /// masters, or a proxy with frontends and backends and no servers.
-pub fn replacement(topology: &Topology, name: &str, role: MachineRole, bins: &Binaries) -> Software {
+pub fn replacement(
+    topology: &Topology,
+    name: &str,
+    role: MachineRole,
+    bins: &Binaries,
+) -> Software {
     match role {
         MachineRole::Redis => redis(topology, bins, None),
         MachineRole::Haproxy => {

@@ -89,7 +89,9 @@ impl RealNemesis {
                         },
                     );
                     match self.apply(world, i).await {
-                        Ok((machine, process, detail)) => self.took_effect(world, i, machine, process, detail),
+                        Ok((machine, process, detail)) => {
+                            self.took_effect(world, i, machine, process, detail)
+                        }
                         Err(why) => self.no_effect(world, i, why),
                     }
                 }
@@ -127,8 +129,14 @@ impl RealNemesis {
         world.log(format!(
             "fault {i} ({}) took effect{}{}",
             self.records[i].kind,
-            machine.as_ref().map(|m| format!(" on {m}")).unwrap_or_default(),
-            process.as_ref().map(|p| format!(" {p}")).unwrap_or_default(),
+            machine
+                .as_ref()
+                .map(|m| format!(" on {m}"))
+                .unwrap_or_default(),
+            process
+                .as_ref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default(),
         ));
         world.record(
             "nemesis",
@@ -143,7 +151,10 @@ impl RealNemesis {
     }
 
     fn no_effect(&mut self, world: &World, i: usize, why: String) {
-        world.log(format!("fault {i} ({}) had no effect: {why}", self.records[i].kind));
+        world.log(format!(
+            "fault {i} ({}) had no effect: {why}",
+            self.records[i].kind
+        ));
         self.records[i].problem = Some(why.clone());
         world.record(
             "nemesis",
@@ -159,7 +170,10 @@ impl RealNemesis {
     pub fn cloud_took_effect(&mut self, world: &World, i: usize, at: Duration) {
         if self.records[i].took_effect_ms.is_none() {
             self.records[i].took_effect_ms = Some(at.as_millis() as u64);
-            world.log(format!("fault {i} ({}) took effect at a launch", self.records[i].kind));
+            world.log(format!(
+                "fault {i} ({}) took effect at a launch",
+                self.records[i].kind
+            ));
             world.record(
                 "nemesis",
                 Event::FaultTookEffect {
@@ -187,11 +201,15 @@ impl RealNemesis {
                 Ok((Some(machine.clone()), None, None))
             }
             FaultAction::Kill { machine, process } => {
-                world.end_process(machine, process, Signal::SIGKILL, OBEY_WITHIN).await?;
+                world
+                    .end_process(machine, process, Signal::SIGKILL, OBEY_WITHIN)
+                    .await?;
                 Ok(one(machine, process))
             }
             FaultAction::Stop { machine, process } => {
-                world.end_process(machine, process, Signal::SIGTERM, OBEY_WITHIN).await?;
+                world
+                    .end_process(machine, process, Signal::SIGTERM, OBEY_WITHIN)
+                    .await?;
                 Ok(one(machine, process))
             }
             FaultAction::Restart { machine, process } => {
@@ -232,13 +250,20 @@ impl RealNemesis {
                 let mut rules = Vec::new();
                 for a in world.ips(&between[0]) {
                     for b in world.ips(&between[1]) {
-                        rules.extend(world.table().lossy(a, b, *rate).map_err(|e| e.to_string())?);
+                        rules.extend(
+                            world
+                                .table()
+                                .lossy(a, b, *rate)
+                                .map_err(|e| e.to_string())?,
+                        );
                     }
                 }
                 self.rules.insert(i, rules);
                 Ok((None, None, Some(format!("{between:?} rate {rate}"))))
             }
-            FaultAction::Latency { .. } => Err("latency faults are refused in the real world (no netem)".into()),
+            FaultAction::Latency { .. } => {
+                Err("latency faults are refused in the real world (no netem)".into())
+            }
             FaultAction::LaunchFails { count } => {
                 let mut state = world.cloud.state.borrow_mut();
                 for _ in 0..*count {

@@ -17,7 +17,9 @@ pub enum RealError {
     },
     #[error("the real world could not start: {0}")]
     Start(String),
-    #[error("the real run was interrupted (Ctrl-C); every process and the nftables table were removed")]
+    #[error(
+        "the real run was interrupted (Ctrl-C); every process and the nftables table were removed"
+    )]
     Interrupted,
 }
 

@@ -129,7 +129,9 @@ impl World {
 
     fn alive_machine(&self, machine: &str) -> Result<(), String> {
         if self.crashed.borrow().contains(machine) {
-            return Err(format!("{machine} crashed: its processes cannot be commanded"));
+            return Err(format!(
+                "{machine} crashed: its processes cannot be commanded"
+            ));
         }
         match self.cloud.local.machine(machine) {
             Some(r) if !r.terminated => Ok(()),
@@ -178,7 +180,9 @@ impl World {
         let until = Instant::now() + within;
         while self.cloud.local.alive(machine, port) {
             if Instant::now() > until {
-                return Err(format!("{process} on {machine} did not exit within {within:?}"));
+                return Err(format!(
+                    "{process} on {machine} did not exit within {within:?}"
+                ));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -196,7 +200,12 @@ impl World {
         }
         self.alive_machine(machine)?;
         let port = self.port_of(process)?;
-        if !self.cloud.local.restart(machine, port).map_err(|e| e.to_string())? {
+        if !self
+            .cloud
+            .local
+            .restart(machine, port)
+            .map_err(|e| e.to_string())?
+        {
             return Err(format!("{process} on {machine} was already running"));
         }
         let ip = self.ip(machine).ok_or("no address")?;
@@ -206,7 +215,9 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Err(format!("{process} on {machine} does not listen 5 s after its restart"))
+        Err(format!(
+            "{process} on {machine} does not listen 5 s after its restart"
+        ))
     }
 
     /// SIGSTOP (or SIGCONT) a process; the app's workload is frozen by a flag.
@@ -217,7 +228,11 @@ impl World {
         }
         self.alive_machine(machine)?;
         let port = self.port_of(process)?;
-        let signal = if stop { Signal::SIGSTOP } else { Signal::SIGCONT };
+        let signal = if stop {
+            Signal::SIGSTOP
+        } else {
+            Signal::SIGCONT
+        };
         let hit = self.cloud.local.signal(machine, Some(port), signal)?;
         if hit.is_empty() {
             return Err(format!("{process} on {machine} was not running"));
@@ -311,7 +326,9 @@ impl World {
                         }
                     }
                     let _ = self.cloud.local.end(&name);
-                    if let Some(lease) = ip_of_record(&self.cloud.local, &name).and_then(Address::lease_exact) {
+                    if let Some(lease) =
+                        ip_of_record(&self.cloud.local, &name).and_then(Address::lease_exact)
+                    {
                         self.held.borrow_mut().push(lease);
                     }
                     self.log(format!("{name} terminated by the controller"));
@@ -373,9 +390,11 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     let state = Rc::new(RefCell::new(CloudState::new(seed_value)));
     for name in topology.machines() {
         let role = topology.role_of(&name);
-        state
-            .borrow_mut()
-            .register(&name, role, &ips.get(&name).map(|i| i.to_string()).unwrap_or_default());
+        state.borrow_mut().register(
+            &name,
+            role,
+            &ips.get(&name).map(|i| i.to_string()).unwrap_or_default(),
+        );
     }
     let deployment = initial_deployment(&topology, |n| {
         IpAddr::V4(ips.get(n).copied().unwrap_or(Ipv4Addr::LOCALHOST))
@@ -498,7 +517,11 @@ async fn run_in(
         }
         if world.now() >= next_progress {
             let ops = history.events().len();
-            let done = nemesis.records.iter().filter(|r| r.took_effect_ms.is_some()).count();
+            let done = nemesis
+                .records
+                .iter()
+                .filter(|r| r.took_effect_ms.is_some())
+                .count();
             world.log(format!(
                 "{:.0} of {} s, {ops} history entries, {done} of {} faults took effect",
                 world.now().as_secs_f64(),
@@ -588,9 +611,15 @@ async fn final_check(world: &World, history: &History) -> (Redundancy, BTreeMap<
             .get(&redis_port)
             .and_then(|m| live.iter().find(|l| &l.name == m));
         if let Some(m) = master {
-            let rb =
-                read_back_with(&net, m.ip, redis_port, app_port, &keys, Duration::from_secs(2))
-                    .await;
+            let rb = read_back_with(
+                &net,
+                m.ip,
+                redis_port,
+                app_port,
+                &keys,
+                Duration::from_secs(2),
+            )
+            .await;
             state.insert(app_port, rb);
         }
     }
@@ -604,7 +633,9 @@ async fn wait_listening(ip: Ipv4Addr, port: u16) -> Result<(), String> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Err(format!("nothing listens on {ip}:{port} 5 s after its start"))
+    Err(format!(
+        "nothing listens on {ip}:{port} 5 s after its start"
+    ))
 }
 
 /// A machine's address, terminated or not.

@@ -5,14 +5,14 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use failover::resp::{RespConnection, RespError};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use super::config::WorkloadConfig;
 use super::net::ClientNet;
 use super::op::{draw_kind, interpret, Op, Outcome};
 use crate::machine::derive_seed;
+use failover::resp::{RespConnection, RespError};
 use judge::history::{Entry, History, OpKind, Phase};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 type Connection<N> = RespConnection<<N as ClientNet>::Stream>;
 

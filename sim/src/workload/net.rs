@@ -14,7 +14,8 @@ pub trait ClientNet: Clone + 'static {
     type Stream: AsyncRead + AsyncWrite + Unpin + 'static;
     /// Time since the start of the run.
     fn now(&self) -> Duration;
-    fn connect(&self, ip: IpAddr, port: u16) -> impl Future<Output = std::io::Result<Self::Stream>>;
+    fn connect(&self, ip: IpAddr, port: u16)
+        -> impl Future<Output = std::io::Result<Self::Stream>>;
     /// Returns once the clients' process runs (at once unless it is paused).
     fn running(&self) -> impl Future<Output = ()>;
 }

@@ -107,7 +107,9 @@ impl<N: ClientNet> Reader<N> {
         let conn = match &mut self.conn {
             Some(c) => c,
             None => {
-                let stream = self.net.connect(self.target, self.port)
+                let stream = self
+                    .net
+                    .connect(self.target, self.port)
                     .await
                     .map_err(|e| format!("connect failed: {e}"))?;
                 self.conn.insert(RespConnection::new(stream))

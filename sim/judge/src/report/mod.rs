@@ -43,7 +43,10 @@ impl World {
     pub fn description(self) -> (&'static str, &'static str) {
         match self {
             World::Sim => ("sim (the turmoil lab)", "simulated"),
-            World::Real => ("real (redis-server and haproxy processes on loopback)", "wall-clock"),
+            World::Real => (
+                "real (redis-server and haproxy processes on loopback)",
+                "wall-clock",
+            ),
         }
     }
 }
