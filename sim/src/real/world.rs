@@ -284,7 +284,7 @@ impl World {
             .records()
             .into_iter()
             .filter(|r| !r.terminated && !crashed.contains(&r.name))
-            .filter_map(|r| {
+            .map(|r| {
                 let kind = if r.name == self.topology.app {
                     LiveKind::App
                 } else {
@@ -293,11 +293,11 @@ impl World {
                         MachineRole::Haproxy => LiveKind::Proxy,
                     }
                 };
-                Some(Live {
+                Live {
                     name: r.name.clone(),
                     ip: IpAddr::V4(r.ip),
                     kind,
-                })
+                }
             })
             .collect()
     }
@@ -506,11 +506,12 @@ async fn run_in(
                     let machines = live.borrow().clone();
                     let ok = redundancy::check_with(&net, &machines, &topology).await.ok;
                     let now = net.start.elapsed();
-                    let mut changes = changes.borrow_mut();
-                    if changes.last().map(|(_, was)| *was) != Some(ok) {
-                        changes.push((now, ok));
+                    {
+                        let mut changes = changes.borrow_mut();
+                        if changes.last().map(|(_, was)| *was) != Some(ok) {
+                            changes.push((now, ok));
+                        }
                     }
-                    drop(changes);
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
             }));

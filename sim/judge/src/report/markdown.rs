@@ -403,7 +403,7 @@ mod tests {
             description,
             status: &scenario::Status::MustPass,
             seed: 1,
-            world: super::World::Sim,
+            world: crate::report::World::Sim,
             analysis: &analysis,
             faults: &[],
             expectations: &[],
