@@ -6,11 +6,17 @@
 //!
 //! Generic over the stream type (through [`Connector`]), the cloud and the store, so the
 //! same code runs in the lab (turmoil) and in production (tokio).
+//!
+//! What a daemon adds is optional and changes no decision: a [`Tap`] sees every input the
+//! controller is given with the actions it returned (failoverd's audit log, metrics and
+//! /status), a [`Mode`] can hold the controller (maintenance) or keep steps from being
+//! carried out (a dry run), and [`Shell::run_until`] stops cleanly.
 
 use std::rc::Rc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
@@ -31,9 +37,49 @@ pub const TARGET: &str = "failover";
 /// audit log). Logging through `tracing` happens whether or not one is set.
 pub type Recorder = Rc<dyn Fn(Event)>;
 
+/// One input to the controller: a timeout, or an observation. With the time it was given
+/// and the snapshot the shell started from, a sequence of these replays the controller's
+/// decisions exactly (the core is pure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Timeout,
+    Observed(Observation),
+}
+
+/// Sees what the controller is given and what it decides. Every method defaults to doing
+/// nothing.
+pub trait Tap {
+    /// The shell starts from this state (fresh or restored), at time 0 of its clock.
+    fn started(&self, _snapshot: &str) {}
+    /// The controller was given `input` at `now_ms` and returned `actions`.
+    fn input(&self, _now_ms: u64, _input: &Input, _actions: &[Action]) {}
+    /// The controller's state changed (after every input).
+    fn changed(&self, _controller: &Controller) {}
+    /// The shell held a step instead of running it (dry run).
+    fn held(&self, _plan: u64, _step: usize, _op: &Operation) {}
+    /// The shell was paused (true) or resumed (false).
+    fn paused(&self, _now_ms: u64, _paused: bool) {}
+}
+
+/// How the shell treats the controller's actions, beyond the lab's default (run them all).
+#[derive(Clone, Default)]
+pub struct Mode {
+    /// Maintenance: while the value is true the controller is given nothing, so it starts
+    /// no plan and runs no step (detection is frozen too: failures in a row are neither
+    /// counted nor forgotten). Results of polls made before the pause are dropped; results
+    /// of steps are kept and given on resume, so no plan loses track of its step.
+    pub paused: Option<watch::Receiver<bool>>,
+    /// A dry run: polls run and the controller decides, but steps are logged and held,
+    /// never carried out (a held step's plan waits on it for good).
+    pub dry_run: bool,
+}
+
 pub struct Shell<C, K, S> {
     controller: Controller,
     recorder: Option<Recorder>,
+    tap: Option<Rc<dyn Tap>>,
+    mode: Mode,
     /// Plans resumed from the store, reported once the shell runs.
     resumed: Option<usize>,
     /// Where the controller's clock starts: this shell's creation. A restarted process
@@ -86,6 +132,8 @@ where
             )),
             controller,
             recorder: None,
+            tap: None,
+            mode: Mode::default(),
             resumed,
             start,
             cloud: Rc::new(cloud),
@@ -96,6 +144,17 @@ where
     /// Hands every controller event to `recorder` as well as to the log.
     pub fn with_recorder(mut self, recorder: Recorder) -> Self {
         self.recorder = Some(recorder);
+        self
+    }
+
+    /// Shows every input and decision to `tap`.
+    pub fn with_tap(mut self, tap: Rc<dyn Tap>) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+
+    pub fn with_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
 
@@ -115,26 +174,130 @@ where
     }
 
     /// Runs until the task is dropped.
-    pub async fn run(mut self) {
+    pub async fn run(self) {
+        self.run_until(std::future::pending(), Duration::ZERO).await
+    }
+
+    /// Runs until `stop` completes, then gives the steps under way up to `grace` to
+    /// finish, feeds their results, saves the state and returns. Nothing new starts after
+    /// `stop`: a step the controller hands out then is not run, and neither is one still
+    /// running after `grace`; the saved state has it in flight, and a restarted
+    /// controller runs it again (steps are idempotent), so the state is a checkpoint
+    /// either way.
+    pub async fn run_until(mut self, stop: impl std::future::Future<Output = ()>, grace: Duration) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Observation>();
         let mut tasks: JoinSet<()> = JoinSet::new();
-        self.store.save(&self.controller.snapshot());
+        let snapshot = self.controller.snapshot();
+        self.store.save(&snapshot);
+        if let Some(tap) = &self.tap {
+            tap.started(&snapshot);
+            tap.changed(&self.controller);
+        }
         if let Some(plans) = self.resumed.take() {
             tracing::info!(target: TARGET, source = "controller", plans, "resumed from the saved state");
             self.record(Event::Resumed { plans });
         }
+        let mut paused = self.mode.paused.clone();
+        let mut held: Vec<Observation> = Vec::new();
+        tokio::pin!(stop);
         loop {
+            let is_paused = paused.as_ref().is_some_and(|p| *p.borrow());
+            if !is_paused && !held.is_empty() {
+                for o in std::mem::take(&mut held) {
+                    self.give(Input::Observed(o), &tx, &mut tasks, true);
+                }
+                continue;
+            }
             let wake = self.start + Duration::from_millis(self.controller.next_deadline());
             // Results first: they are already here, and one may move the deadline.
-            let actions = tokio::select! {
+            let input = tokio::select! {
                 biased;
-                Some(o) = rx.recv() => self.controller.handle(self.now_ms(), o),
-                _ = sleep_until(wake) => self.controller.handle_timeout(self.now_ms()),
+                _ = &mut stop => break,
+                Some(o) = rx.recv() => Input::Observed(o),
+                Ok(()) = async { paused.as_mut().expect("guarded").changed().await }, if paused.is_some() => {
+                    let now = *paused.as_ref().expect("guarded").borrow();
+                    tracing::info!(target: TARGET, source = "controller", paused = now, "maintenance mode changed");
+                    if let Some(tap) = &self.tap {
+                        tap.paused(self.now_ms(), now);
+                    }
+                    continue;
+                }
+                _ = sleep_until(wake), if !is_paused => Input::Timeout,
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             };
-            self.store.save(&self.controller.snapshot());
-            for action in actions {
-                self.dispatch(action, &tx, &mut tasks);
+            if is_paused {
+                if let Input::Observed(o @ Observation::StepFinished { .. }) = input {
+                    held.push(o);
+                }
+                continue;
+            }
+            self.give(input, &tx, &mut tasks, true);
+        }
+        self.finish(rx, held, tasks, grace, &tx).await;
+    }
+
+    /// After a stop: feeds the results of steps that finish within `grace`, runs nothing.
+    async fn finish(
+        &mut self,
+        mut rx: mpsc::UnboundedReceiver<Observation>,
+        held: Vec<Observation>,
+        mut tasks: JoinSet<()>,
+        grace: Duration,
+        tx: &mpsc::UnboundedSender<Observation>,
+    ) {
+        let deadline = Instant::now() + grace;
+        for o in held {
+            self.give(Input::Observed(o), tx, &mut tasks, false);
+        }
+        loop {
+            while let Ok(o) = rx.try_recv() {
+                if matches!(o, Observation::StepFinished { .. }) {
+                    self.give(Input::Observed(o), tx, &mut tasks, false);
+                }
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                Some(_) = tasks.join_next() => {}
+                _ = sleep_until(deadline) => break,
+            }
+        }
+        tasks.abort_all();
+        self.store.save(&self.controller.snapshot());
+        tracing::info!(target: TARGET, source = "controller", "stopped; state saved");
+    }
+
+    /// Gives the controller one input, saves its state, and carries out what it returns
+    /// (steps only when `run_steps`).
+    fn give(
+        &mut self,
+        input: Input,
+        tx: &mpsc::UnboundedSender<Observation>,
+        tasks: &mut JoinSet<()>,
+        run_steps: bool,
+    ) {
+        let now = self.now_ms();
+        let actions = match &input {
+            Input::Timeout => self.controller.handle_timeout(now),
+            Input::Observed(o) => self.controller.handle(now, o.clone()),
+        };
+        self.store.save(&self.controller.snapshot());
+        if let Some(tap) = &self.tap {
+            tap.input(now, &input, &actions);
+            tap.changed(&self.controller);
+        }
+        for action in actions {
+            match action {
+                Action::Run { .. } if !run_steps => {}
+                Action::Run { plan, step, op, .. } if self.mode.dry_run => {
+                    tracing::info!(target: TARGET, source = "controller", plan, step, op = ?op, "dry run: would run this step; holding it");
+                    if let Some(tap) = &self.tap {
+                        tap.held(plan, step, &op);
+                    }
+                }
+                action => self.dispatch(action, tx, tasks),
             }
         }
     }

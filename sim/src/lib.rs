@@ -21,6 +21,9 @@
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
 //!   terminations, and the hosts they create and crash.
+//! - [`compare`]: one scenario in both worlds, measure by measure, within a tolerance.
+//! - [`real`]: the real world: the same scenario with real redis-server, haproxy and
+//!   nftables on loopback addresses (`run --world real`, `compare`).
 //! - [`reports`]: `reports/`, every scenario's reference reports and their index.
 //! - [`run`]: one scenario run from a seed: lab + nemesis + workload → history and trace.
 //! - [`reproduce`]: the command lines printed to paste, quoted for a shell.
@@ -36,6 +39,7 @@
 pub mod bench;
 pub mod cli;
 pub mod cloud;
+pub mod compare;
 pub mod disk;
 pub mod explore;
 pub mod fidelity;
@@ -44,6 +48,7 @@ pub mod lab;
 pub mod machine;
 pub mod nemesis;
 pub mod net;
+pub mod real;
 pub mod redis;
 pub mod redundancy;
 pub mod reports;

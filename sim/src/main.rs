@@ -64,6 +64,22 @@ enum Command {
         /// the first event where they diverge and exit non-zero if they do (no files).
         #[arg(long)]
         check_determinism: bool,
+        /// Which world runs it: `sim` (the turmoil lab) or `real` (real redis-server,
+        /// haproxy and nftables on loopback addresses; needs root; takes wall-clock time;
+        /// latency faults are refused).
+        #[arg(long, value_enum, default_value_t = cli::run::WorldArg::Sim)]
+        world: cli::run::WorldArg,
+    },
+    /// Run a scenario in both worlds (the lab, then real processes on loopback; needs
+    /// root) and write a side-by-side report, compare.md and compare.json; exits 1 when a
+    /// measure is outside the tolerance (counts max(10 %, 2), times max(15 %, 1.5 s)).
+    Compare {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Default: target/failover-sim/compare/<scenario>.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run scenarios over many seeds in parallel (each seed in a child process); print
     /// per-scenario statistics and the failing seeds; write sweep.json and junit.xml.
@@ -245,7 +261,13 @@ fn main() -> ExitCode {
             out,
             json,
             check_determinism,
-        } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism),
+            world,
+        } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism, world),
+        Command::Compare {
+            scenario,
+            seed,
+            out,
+        } => cli::compare::run_compare(&scenario, seed, out),
         Command::Explore {
             seeds,
             base,

@@ -15,7 +15,8 @@ use failover::resp::{render, RespConnection};
 use failover::runtime_api::runtime_command;
 use serde::Serialize;
 use tokio::time::timeout;
-use turmoil::net::TcpStream;
+
+use crate::workload::{ClientNet, TurmoilNet};
 
 /// What the check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -46,8 +47,12 @@ pub enum LiveKind {
 
 const T: Duration = Duration::from_secs(2);
 
-async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, String> {
-    let s = timeout(T, TcpStream::connect((ip, port)))
+async fn redis_info<N: ClientNet>(
+    net: &N,
+    ip: IpAddr,
+    port: u16,
+) -> Result<BTreeMap<String, String>, String> {
+    let s = timeout(T, net.connect(ip, port))
         .await
         .map_err(|_| "connect timeout".to_string())?
         .map_err(|e| e.to_string())?;
@@ -63,8 +68,13 @@ async fn redis_info(ip: IpAddr, port: u16) -> Result<BTreeMap<String, String>, S
         .collect())
 }
 
-async fn api(ip: IpAddr, port: u16, command: &str) -> Result<String, String> {
-    let s = timeout(T, TcpStream::connect((ip, port)))
+async fn api<N: ClientNet>(
+    net: &N,
+    ip: IpAddr,
+    port: u16,
+    command: &str,
+) -> Result<String, String> {
+    let s = timeout(T, net.connect(ip, port))
         .await
         .map_err(|_| "connect timeout".to_string())?
         .map_err(|e| e.to_string())?;
@@ -91,8 +101,13 @@ fn stat_rows(csv: &str, backend: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Asks every live machine about every port of `topology`.
+/// Asks every live machine about every port of `topology`, over turmoil.
 pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
+    check_with(&TurmoilNet { ctx: None }, live, topology).await
+}
+
+/// The same check over any world's network.
+pub async fn check_with<N: ClientNet>(net: &N, live: &[Live], topology: &Topology) -> Redundancy {
     let mut r = Redundancy::default();
     let ports = topology.redis_port_list();
     let name_of = |ip: &str| {
@@ -105,7 +120,7 @@ pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
         let mut masters = Vec::new();
         let mut infos = Vec::new();
         for m in live.iter().filter(|m| m.kind == LiveKind::Redis) {
-            match redis_info(m.ip, port).await {
+            match redis_info(net, m.ip, port).await {
                 Ok(info) => {
                     if info.get("role").map(String::as_str) == Some("master") {
                         masters.push(m.clone());
@@ -150,7 +165,7 @@ pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
         r.replicas.insert(port, synced.clone());
         for proxy in live.iter().filter(|m| m.kind == LiveKind::Proxy) {
             let backend = topology.backend(port);
-            let csv = match api(proxy.ip, topology.api_port, "show stat").await {
+            let csv = match api(net, proxy.ip, topology.api_port, "show stat").await {
                 Ok(c) => c,
                 Err(e) => {
                     r.problems
@@ -185,7 +200,7 @@ pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
     }
     for app in live.iter().filter(|m| m.kind == LiveKind::App) {
         // Both of the app's proxies (primary and backup) must point at live, working proxies.
-        match api(app.ip, topology.api_port, "show stat").await {
+        match api(net, app.ip, topology.api_port, "show stat").await {
             Ok(csv) => {
                 for backend in ports.iter().map(|p| topology.app_backend(*p)) {
                     let rows = stat_rows(&csv, &backend);
@@ -217,10 +232,7 @@ pub async fn check(live: &[Live], topology: &Topology) -> Redundancy {
         }
         for port in topology.app_ports() {
             let served = async {
-                let s = timeout(T, TcpStream::connect((app.ip, port)))
-                    .await
-                    .ok()?
-                    .ok()?;
+                let s = timeout(T, net.connect(app.ip, port)).await.ok()?.ok()?;
                 let mut c = RespConnection::new(s);
                 let reply = timeout(T, c.command(&["SET", "redundancy-check", "1"]))
                     .await

@@ -46,6 +46,7 @@ pub fn generate(path: &Path) -> Result<Generated, String> {
         description: &s.description,
         status: &s.status,
         seed: s.seed,
+        world: judge::report::World::Sim,
         analysis: &result.analysis,
         faults: &result.summary.faults,
         expectations: &result.expectations,

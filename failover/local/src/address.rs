@@ -50,6 +50,18 @@ impl Address {
         Err(AddressError::Exhausted)
     }
 
+    /// Leases `ip` itself, if it is free or its owner is dead: how a process that
+    /// restarted takes back the addresses of the machines it recorded. `None` when a live
+    /// process holds it, or it is not in the leasable range.
+    pub fn lease_exact(ip: Ipv4Addr) -> Option<Address> {
+        let [a, b, _, d] = ip.octets();
+        if a != 127 || b < FIRST_BLOCK || d == 0 || d == 255 {
+            return None;
+        }
+        std::fs::create_dir_all(LOCK_DIR).ok()?;
+        try_lease(ip)
+    }
+
     pub fn ip(&self) -> Ipv4Addr {
         self.ip
     }

@@ -2,6 +2,7 @@
 //! [`bounds`] holds every numeric flag's range, [`output`] checks where a command writes.
 
 pub mod bounds;
+pub mod compare;
 pub mod explore;
 pub mod merge;
 pub mod output;

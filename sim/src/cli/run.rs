@@ -5,9 +5,38 @@ use std::process::ExitCode;
 
 use super::{error, output::check_out_dir};
 use crate::run::{history_jsonl, run, trace_jsonl, RunResult};
-use judge::report::ReportInput;
+use judge::report::{ReportInput, World};
 use scenario::error::printable;
 use scenario::Status;
+
+/// `--world`: which world runs the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorldArg {
+    Sim,
+    Real,
+}
+
+impl WorldArg {
+    pub fn world(self) -> World {
+        match self {
+            WorldArg::Sim => World::Sim,
+            WorldArg::Real => World::Real,
+        }
+    }
+}
+
+/// Runs `scenario` at `seed` in `world`; the real world's errors (not root, a binary
+/// missing, a fault it cannot make, Ctrl-C) are returned as they are.
+pub fn run_in(
+    scenario: &scenario::Scenario,
+    seed: u64,
+    world: WorldArg,
+) -> Result<RunResult, crate::real::RealError> {
+    match world {
+        WorldArg::Sim => Ok(run(scenario, seed)),
+        WorldArg::Real => crate::real::run(scenario, seed),
+    }
+}
 
 pub fn run_scenario(
     path: &Path,
@@ -15,12 +44,16 @@ pub fn run_scenario(
     out: Option<PathBuf>,
     json: bool,
     check_determinism: bool,
+    world: WorldArg,
 ) -> ExitCode {
     let scenario = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => return error(e),
     };
     let seed = seed.unwrap_or(scenario.seed);
+    if check_determinism && world == WorldArg::Real {
+        return error("--check-determinism is for the lab: the real world is not deterministic");
+    }
     if check_determinism {
         return crate::sweep::determinism::check_and_print(&scenario, path, seed, json);
     }
@@ -34,12 +67,19 @@ pub fn run_scenario(
         return error(e);
     }
     let reproduce = crate::reproduce::run_command(path.as_os_str(), Some(seed));
-    let result = run(&scenario, seed);
+    let result = match run_in(&scenario, seed, world) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let report = ReportInput {
         scenario: &stem,
         description: &scenario.description,
         status: &scenario.status,
         seed,
+        world: world.world(),
         analysis: &result.analysis,
         faults: &result.summary.faults,
         expectations: &result.expectations,
@@ -69,7 +109,7 @@ pub fn run_scenario(
         v["failures"] = failures.clone().into();
         println!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        print_run(&scenario, path, &result, &out, &reproduce);
+        print_run(&scenario, path, &result, &out, &reproduce, world);
     }
     for f in &failures {
         eprintln!("error: {}", printable(f));
@@ -105,6 +145,7 @@ fn print_run(
     result: &RunResult,
     out: &Path,
     reproduce: &str,
+    world: WorldArg,
 ) {
     let s = &result.summary;
     let a = &result.analysis;
@@ -119,7 +160,10 @@ fn print_run(
         }
     }
     println!("seed      {}", s.seed);
-    println!("simulated {}", secs(s.duration_ms));
+    match world {
+        WorldArg::Sim => println!("simulated {}", secs(s.duration_ms)),
+        WorldArg::Real => println!("real      {} of wall-clock time", secs(s.duration_ms)),
+    }
     let r = &a.requests.total;
     println!(
         "requests  {} invoked: {} ok, {} failed, {} unknown, {} incomplete; {} waited over {} ms",

@@ -5,17 +5,16 @@ use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::config::WorkloadConfig;
+use super::net::ClientNet;
+use super::op::{draw_kind, interpret, Op, Outcome};
+use crate::machine::derive_seed;
 use failover::resp::{RespConnection, RespError};
+use judge::history::{Entry, History, OpKind, Phase};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use turmoil::net::TcpStream;
 
-use super::config::WorkloadConfig;
-use super::op::{draw_kind, interpret, Op, Outcome};
-use crate::machine::{derive_seed, ProcessCtx};
-use judge::history::{Entry, History, OpKind, Phase};
-
-type Connection = RespConnection<TcpStream>;
+type Connection<N> = RespConnection<<N as ClientNet>::Stream>;
 
 /// How far an operation got, which decides what a timeout means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,13 +25,8 @@ enum Stage {
     Sent,
 }
 
-/// Simulated time since the start of the run.
-pub(super) fn now() -> Duration {
-    turmoil::sim_elapsed().unwrap_or_default()
-}
-
-async fn sleep_until(at: Duration) {
-    let now = now();
+async fn sleep_until<N: ClientNet>(net: &N, at: Duration) {
+    let now = net.now();
     if at > now {
         tokio::time::sleep(at - now).await;
     }
@@ -43,31 +37,33 @@ fn millis(d: Duration) -> u64 {
 }
 
 /// Runs client `id` until `config.stop`, then returns after its in-flight operation.
-pub(super) async fn run_client(
+pub(super) async fn run_client<N: ClientNet>(
     id: u32,
     config: Rc<WorkloadConfig>,
     target: IpAddr,
     history: History,
-    ctx: ProcessCtx,
+    seed: u64,
+    net: N,
 ) {
+    let now = || net.now();
     let Some(interval) = config.interval() else {
         return;
     };
     let port = config.ports[id as usize % config.ports.len()];
     let mut rng =
-        ChaCha8Rng::seed_from_u64(derive_seed(ctx.seed, &["workload-client", &id.to_string()]));
+        ChaCha8Rng::seed_from_u64(derive_seed(seed, &["workload-client", &id.to_string()]));
     // Clients start spread over one interval so that the load is even, not in bursts.
     // Saturating arithmetic: an absurd rate or stop must not panic the lab.
     let offset = interval.saturating_mul(id) / config.clients.max(1);
     let mut next = config.start.saturating_add(offset);
     let mut backoff = config.backoff_min;
-    let mut conn: Option<Connection> = None;
+    let mut conn: Option<Connection<N>> = None;
     // Keys whose write was acknowledged: reads go to them, so a read of nothing is news.
     let mut written: Vec<String> = Vec::new();
     loop {
-        sleep_until(next).await;
+        sleep_until(&net, next).await;
         // A frozen app sends nothing.
-        ctx.running().await;
+        net.running().await;
         let invoked = now();
         if invoked >= config.stop {
             break;
@@ -86,7 +82,7 @@ pub(super) async fn run_client(
             error,
         };
         history.record(event(Phase::Invoke, op.value.clone(), None));
-        let outcome = attempt(&mut conn, target, port, id, &op, config.timeout).await;
+        let outcome = attempt(&net, &mut conn, target, port, id, &op, config.timeout).await;
         let (phase, error) = match outcome {
             Outcome::Ok(value) => {
                 history.record(event(Phase::Ok, value, None));
@@ -161,8 +157,9 @@ fn next_op(
 }
 
 /// Connects if needed, sends, waits for the reply, all within `timeout`.
-async fn attempt(
-    conn: &mut Option<Connection>,
+async fn attempt<N: ClientNet>(
+    net: &N,
+    conn: &mut Option<Connection<N>>,
     target: IpAddr,
     port: u16,
     client: u32,
@@ -172,7 +169,7 @@ async fn attempt(
     let mut stage = Stage::Connecting;
     let result = tokio::time::timeout(
         timeout,
-        exchange(conn, target, port, client, op, &mut stage),
+        exchange(net, conn, target, port, client, op, &mut stage),
     )
     .await;
     match (result, stage) {
@@ -182,8 +179,9 @@ async fn attempt(
     }
 }
 
-async fn exchange(
-    conn: &mut Option<Connection>,
+async fn exchange<N: ClientNet>(
+    net: &N,
+    conn: &mut Option<Connection<N>>,
     target: IpAddr,
     port: u16,
     client: u32,
@@ -192,13 +190,13 @@ async fn exchange(
 ) -> Outcome {
     let c = match conn {
         Some(c) => c,
-        None => match TcpStream::connect((target, port)).await {
+        None => match net.connect(target, port).await {
             Ok(stream) => {
-                tracing::debug!(client, port, at = ?now(), "workload client connected");
+                tracing::debug!(client, port, at = ?net.now(), "workload client connected");
                 conn.insert(RespConnection::new(stream))
             }
             Err(e) => {
-                tracing::debug!(client, port, at = ?now(), error = %e, "workload client could not connect");
+                tracing::debug!(client, port, at = ?net.now(), error = %e, "workload client could not connect");
                 return Outcome::Fail(io_error(&e));
             }
         },

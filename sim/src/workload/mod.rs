@@ -10,6 +10,7 @@
 
 mod client;
 pub mod config;
+pub mod net;
 pub mod op;
 pub mod read_back;
 
@@ -19,7 +20,8 @@ use std::rc::Rc;
 use tokio::task::JoinSet;
 
 pub use config::{Mix, WorkloadConfig};
-pub use read_back::{read_back, read_back_from, written_keys, ReadBack};
+pub use net::{ClientNet, TurmoilNet};
+pub use read_back::{read_back, read_back_from, read_back_with, written_keys, ReadBack};
 
 use crate::machine::ProcessCtx;
 use judge::history::History;
@@ -36,6 +38,18 @@ pub async fn run_workload(
     history: History,
     ctx: ProcessCtx,
 ) {
+    let seed = ctx.seed;
+    run_clients(config, target, history, seed, TurmoilNet { ctx: Some(ctx) }).await
+}
+
+/// The same clients in any world: `seed` draws their operations.
+pub async fn run_clients<N: ClientNet>(
+    config: WorkloadConfig,
+    target: IpAddr,
+    history: History,
+    seed: u64,
+    net: N,
+) {
     let config = Rc::new(config);
     let mut tasks = JoinSet::new();
     for id in 0..config.clients {
@@ -44,7 +58,8 @@ pub async fn run_workload(
             config.clone(),
             target,
             history.clone(),
-            ctx.clone(),
+            seed,
+            net.clone(),
         ));
     }
     while tasks.join_next().await.is_some() {}

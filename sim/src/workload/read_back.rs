@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use failover::resp::{render, RespConnection};
 use redis_protocol::resp2::types::OwnedFrame;
-use turmoil::net::TcpStream;
+
+use super::net::{ClientNet, TurmoilNet};
 
 pub use judge::read_back::{written_keys, ReadBack};
 
@@ -26,7 +27,21 @@ pub async fn read_back_from(
     keys: &[String],
     timeout: Duration,
 ) -> ReadBack {
+    let net = TurmoilNet { ctx: None };
+    read_back_with(&net, target, server_port, port, keys, timeout).await
+}
+
+/// The same over any world's network.
+pub async fn read_back_with<N: ClientNet>(
+    net: &N,
+    target: IpAddr,
+    server_port: u16,
+    port: u16,
+    keys: &[String],
+    timeout: Duration,
+) -> ReadBack {
     let mut reader = Reader {
+        net: net.clone(),
         target,
         port: server_port,
         timeout,
@@ -66,14 +81,15 @@ pub async fn read_back_from(
     }
 }
 
-struct Reader {
+struct Reader<N: ClientNet> {
+    net: N,
     target: IpAddr,
     port: u16,
     timeout: Duration,
-    conn: Option<RespConnection<TcpStream>>,
+    conn: Option<RespConnection<N::Stream>>,
 }
 
-impl Reader {
+impl<N: ClientNet> Reader<N> {
     async fn command(&mut self, args: &[&str]) -> Result<OwnedFrame, String> {
         let result = tokio::time::timeout(self.timeout, self.exchange(args))
             .await
@@ -91,7 +107,9 @@ impl Reader {
         let conn = match &mut self.conn {
             Some(c) => c,
             None => {
-                let stream = TcpStream::connect((self.target, self.port))
+                let stream = self
+                    .net
+                    .connect(self.target, self.port)
                     .await
                     .map_err(|e| format!("connect failed: {e}"))?;
                 self.conn.insert(RespConnection::new(stream))

@@ -18,6 +18,7 @@ pub struct JsonReport<'a> {
     pub scenario: &'a str,
     pub description: &'a str,
     pub seed: u64,
+    pub world: super::World,
     /// True when every expectation passed (and true when there were none).
     pub passed: bool,
     pub expectations: &'a [ExpectationResult],
@@ -31,6 +32,7 @@ pub fn report<'a>(input: &ReportInput<'a>) -> JsonReport<'a> {
         scenario: input.scenario,
         description: input.description,
         seed: input.seed,
+        world: input.world,
         passed: input.expectations.iter().all(|e| e.passed),
         expectations: input.expectations,
         fault_records: input.faults,

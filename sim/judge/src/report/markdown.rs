@@ -22,8 +22,9 @@ pub fn blocks(input: &ReportInput) -> Vec<Block> {
     if !input.description.is_empty() {
         b.push(Block::Text(input.description.to_string()));
     }
+    let (world, clock) = input.world.description();
     b.push(Block::Paragraph(format!(
-        "Seed {}, {} of simulated time.",
+        "World: {world}. Seed {}, {} of {clock} time.",
         input.seed,
         secs(a.duration_ms)
     )));
@@ -402,6 +403,7 @@ mod tests {
             description,
             status: &scenario::Status::MustPass,
             seed: 1,
+            world: crate::report::World::Sim,
             analysis: &analysis,
             faults: &[],
             expectations: &[],

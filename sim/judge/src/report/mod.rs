@@ -23,6 +23,34 @@ use crate::checker::{Analysis, ExpectationResult};
 use crate::fault_record::FaultRecord;
 use scenario::Status;
 
+/// Which world ran the scenario: the turmoil lab, or real processes on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum World {
+    Sim,
+    Real,
+}
+
+impl World {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            World::Sim => "sim",
+            World::Real => "real",
+        }
+    }
+
+    /// How the report names the world and its clock.
+    pub fn description(self) -> (&'static str, &'static str) {
+        match self {
+            World::Sim => ("sim (the turmoil lab)", "simulated"),
+            World::Real => (
+                "real (redis-server and haproxy processes on loopback)",
+                "wall-clock",
+            ),
+        }
+    }
+}
+
 /// What a report is made of.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportInput<'a> {
@@ -33,6 +61,7 @@ pub struct ReportInput<'a> {
     /// regression from a known weakness.
     pub status: &'a Status,
     pub seed: u64,
+    pub world: World,
     pub analysis: &'a Analysis,
     pub faults: &'a [FaultRecord],
     pub expectations: &'a [ExpectationResult],
