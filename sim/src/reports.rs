@@ -110,7 +110,8 @@ pub fn index(all: &[Generated]) -> String {
          `cargo run --release -p sim --bin failover-sim -- reports`; the test\n\
          `reports_are_current` fails when a report here no longer matches the code, and\n\
          `every_scenario_keeps_its_status` when a must-pass scenario fails or a known\n\
-         weakness passes.\n\n\
+         weakness passes. [CHANGES.md](CHANGES.md) says how these figures changed when\n\
+         the models did, and why.\n\n\
          | scenario | status | lost writes | failed requests | longest unavailability | time to full redundancy | expectations |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",
     );
