@@ -6,7 +6,7 @@ use std::time::Duration;
 use failover::admin::{HaproxyAdmin, RedisAdmin};
 use failover::layout::MachineRole;
 
-use crate::config::Config;
+use crate::config::{Config, ProviderKind};
 use crate::connector::DaemonConnector;
 
 /// (what, where, what answered or why not), and whether everything answered.
@@ -61,5 +61,18 @@ pub async fn probe(config: &Config) -> (Vec<String>, bool) {
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     };
     answer("app runtime API".into(), at, r);
+    // Only EC2 has an API to ask before a launch; opening the local cloud would create
+    // its directory, and the command provider's commands launch for real.
+    if config.cloud.provider == ProviderKind::Ec2 {
+        let r = match crate::provider::Provider::new(config).await {
+            Ok(p) => p
+                .probe()
+                .await
+                .map(|l| l.join("; "))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        answer("cloud".into(), "ec2".into(), r);
+    }
     (lines, all)
 }

@@ -143,3 +143,80 @@ fn a_file_that_is_not_a_configuration_is_refused_without_reading_it() {
     let got = failoverd::config::load(&bin).unwrap_err().to_string();
     assert!(got.contains(":1:15: byte 0xff is not UTF-8"), "{got}");
 }
+
+const EC2: &str = r#"[cloud]
+provider = "ec2"
+
+[cloud.ec2]
+region = "eu-west-1"
+endpoint_url = "http://127.0.0.1:5000"
+
+[cloud.ec2.redis]
+image_id = "ami-0123456789abcdef0"
+instance_type = "r6g.large"
+security_group_ids = ["sg-0123456789abcdef0", "sg-0123456789abcdef1"]
+
+[cloud.ec2.haproxy]
+image_id = "ami-0fedcba9876543210"
+instance_type = "t3.small"
+
+[cloud.ec2.route53]
+hosted_zone_id = "Z0123456789ABCDEFGHIJ"
+record_suffix = ".lb.example.internal"
+"#;
+
+/// The sample with its `[cloud]` tables replaced by `cloud`.
+fn with_cloud(cloud: &str) -> String {
+    let at = SAMPLE
+        .find("[cloud]")
+        .expect("the sample has a [cloud] table");
+    let rest = &SAMPLE[at..];
+    // The cloud tables run to the next table that is not `[cloud.…]`.
+    let end = rest
+        .match_indices("\n[")
+        .find(|(i, _)| !rest[i + 1..].starts_with("[cloud"))
+        .map_or(rest.len(), |(i, _)| i + 1);
+    format!("{}{cloud}{}", &SAMPLE[..at], &rest[end..])
+}
+
+#[test]
+fn an_ec2_configuration_is_checked_field_by_field_at_its_line() {
+    let c = parse(&with_cloud(EC2), "ec2").expect("valid");
+    assert_eq!(c.cloud.provider, ProviderKind::Ec2);
+    let ec2 = c.cloud.ec2.as_ref().expect("the ec2 table");
+    assert_eq!(ec2.redis.security_group_ids.len(), 2);
+
+    let cases = [
+        (
+            EC2.replace("\"ami-0123456789abcdef0\"", "\"image-1\""),
+            "cloud.ec2.redis.image_id:",
+        ),
+        (
+            EC2.replace("\"sg-0123456789abcdef1\"", "\"sg-0123456789abcdef0\""),
+            "cloud.ec2.redis.security_group_ids[1]: `sg-0123456789abcdef0` is listed twice",
+        ),
+        (
+            EC2.replace("record_suffix", "suffix"),
+            "cloud.ec2.route53.suffix: unknown field `suffix`",
+        ),
+        (
+            EC2.replace("[cloud.ec2.haproxy]", "[cloud.ec2.haproxies]"),
+            "unknown field `haproxies`",
+        ),
+    ];
+    for (cloud, want) in &cases {
+        let got = error(&with_cloud(cloud));
+        assert!(got.contains(want), "want {want:?} in\n{got}");
+        // Every one points at a line of the [cloud.ec2] tables.
+        let line: usize = got.split(':').nth(1).unwrap().parse().unwrap();
+        let cloud_line = with_cloud(cloud)
+            .lines()
+            .position(|l| l == "[cloud]")
+            .unwrap()
+            + 1;
+        assert!(
+            line > cloud_line,
+            "{got} (the cloud tables start at {cloud_line})"
+        );
+    }
+}

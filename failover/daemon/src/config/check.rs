@@ -216,10 +216,27 @@ fn cloud(c: &CloudFile) -> Check {
             )?;
         }
         ProviderKind::Ec2 => {
-            c.ec2.as_ref().ok_or_else(|| missing("ec2"))?;
+            let ec2 = c.ec2.as_ref().ok_or_else(|| missing("ec2"))?;
+            ec2.validate()
+                .map_err(|e| Problem::new(ec2_field(path.key("ec2"), &e.field), e.problem))?;
         }
     }
     Ok(())
+}
+
+/// failover-ec2 names a field as `redis.security_group_ids[2]`: the same place as a path
+/// under `[cloud.ec2]`, so the error points at its line.
+fn ec2_field(mut path: FieldPath, field: &str) -> FieldPath {
+    for part in field.split('.') {
+        let (key, indices) = part.split_once('[').unwrap_or((part, ""));
+        path = path.key(key);
+        for index in indices.split('[') {
+            if let Ok(i) = index.trim_end_matches(']').parse() {
+                path = path.index(i);
+            }
+        }
+    }
+    path
 }
 
 /// Every rule; the first broken one is the error.

@@ -161,7 +161,7 @@ pub struct CloudFile {
     #[serde(default)]
     pub local: Option<LocalFile>,
     #[serde(default)]
-    pub ec2: Option<toml::Value>,
+    pub ec2: Option<failover_ec2::config::Ec2Config>,
 }
 
 /// Commands for any other cloud or a datacenter: each is a program and its arguments,

@@ -10,6 +10,7 @@ use crate::config::{Config, ProviderKind};
 pub enum Provider {
     Command(command::CommandCloud),
     Local(failover_local::LocalCloud),
+    Ec2(failover_ec2::Ec2Cloud),
 }
 
 impl Provider {
@@ -38,13 +39,34 @@ impl Provider {
                 })?;
                 Ok(Provider::Local(cloud))
             }
-            ProviderKind::Ec2 => Err("the ec2 provider is not built yet".into()),
+            ProviderKind::Ec2 => {
+                let ec2 = c.ec2.as_ref().expect("checked");
+                failover_ec2::Ec2Cloud::new(ec2)
+                    .await
+                    .map(Provider::Ec2)
+                    .map_err(|e| format!("cannot set up the EC2 provider: {e}"))
+            }
         }
     }
 
     /// Points DNS at a new app-facing proxy, when the provider does DNS.
-    pub async fn app_facing_changed(&self, _machine: &str, _addr: &str) -> Result<(), CloudError> {
-        Ok(())
+    pub async fn app_facing_changed(&self, machine: &str, addr: &str) -> Result<(), CloudError> {
+        match self {
+            Provider::Ec2(c) => c.upsert_record(machine, addr).await,
+            Provider::Command(_) | Provider::Local(_) => Ok(()),
+        }
+    }
+
+    /// For `check-config --probe`: what the provider's API answered (EC2's dry-run
+    /// launches and hosted zone); the others have nothing to ask before a launch.
+    pub async fn probe(&self) -> Result<Vec<String>, CloudError> {
+        match self {
+            Provider::Ec2(c) => c.probe().await,
+            Provider::Command(_) => Ok(vec![
+                "command provider: nothing to ask before a launch".into()
+            ]),
+            Provider::Local(_) => Ok(vec!["local provider: this machine".into()]),
+        }
     }
 }
 
@@ -53,6 +75,7 @@ impl Cloud for Provider {
         match self {
             Provider::Command(c) => c.launch(role, token).await,
             Provider::Local(c) => c.launch(role, token).await,
+            Provider::Ec2(c) => c.launch(role, token).await,
         }
     }
 
@@ -60,6 +83,7 @@ impl Cloud for Provider {
         match self {
             Provider::Command(c) => c.terminate(instance_id).await,
             Provider::Local(c) => c.terminate(instance_id).await,
+            Provider::Ec2(c) => c.terminate(instance_id).await,
         }
     }
 
@@ -67,6 +91,7 @@ impl Cloud for Provider {
         match self {
             Provider::Command(c) => c.describe(instance_id).await,
             Provider::Local(c) => c.describe(instance_id).await,
+            Provider::Ec2(c) => c.describe(instance_id).await,
         }
     }
 }
