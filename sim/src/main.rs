@@ -74,10 +74,14 @@ enum Command {
     /// root) and write a side-by-side report, compare.md and compare.json; exits 1 when a
     /// measure is outside the tolerance (counts max(10 %, 2), times max(15 %, 1.5 s)).
     Compare {
-        scenario: PathBuf,
+        /// Scenario files; with more than one, each goes to `<out>/<scenario>/` and an
+        /// index table to `<out>/README.md`.
+        #[arg(required = true, num_args = 1..=1000)]
+        scenarios: Vec<PathBuf>,
         #[arg(long)]
         seed: Option<u64>,
-        /// Default: target/failover-sim/compare/<scenario>.
+        /// Default: target/failover-sim/compare/<scenario> for one scenario, else
+        /// target/failover-sim/compare.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -264,10 +268,10 @@ fn main() -> ExitCode {
             world,
         } => cli::run::run_scenario(&scenario, seed, out, json, check_determinism, world),
         Command::Compare {
-            scenario,
+            scenarios,
             seed,
             out,
-        } => cli::compare::run_compare(&scenario, seed, out),
+        } => cli::compare::run_compare(&scenarios, seed, out),
         Command::Explore {
             seeds,
             base,
