@@ -85,6 +85,18 @@ async fn run(fault: Fault) {
     }
     let mut world = World::start().await;
     world.write_config();
+    // --probe reaches every endpoint of the deployment: 2 machines × 2 redis ports, two
+    // proxies' runtime APIs, the app's.
+    let probe = std::process::Command::new(env!("CARGO_BIN_EXE_failoverd"))
+        .args(["check-config", "--probe"])
+        .arg(&world.config)
+        .output()
+        .expect("check-config --probe");
+    let out = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        probe.status.success() && out.matches("\nok ").count() == 7,
+        "{out}"
+    );
     world.start_failoverd().await;
     let start = Instant::now();
     let clients = Clients::new(start);
@@ -235,6 +247,13 @@ async fn run(fault: Fault) {
         ok_after > 0,
         "{fault:?}: no write went through after redundancy came back"
     );
+    // The drain recipe keeps a registered replica from serving (haproxy's ready-after-
+    // maint pitfall): no write was ever answered READONLY.
+    let readonly = history
+        .iter()
+        .filter(|e| e.error.as_deref().is_some_and(|x| x.contains("READONLY")))
+        .count();
+    assert_eq!(readonly, 0, "{fault:?}: writes reached a replica");
     // Every acknowledged write is either there or reported as lost; none is unverified.
     assert_eq!(
         analysis.lost_writes.unverified, 0,
