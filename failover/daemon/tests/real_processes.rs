@@ -39,6 +39,8 @@ enum Fault {
     /// redis1's processes SIGKILLed; failoverd SIGKILLed once the replacement is launched,
     /// then started again.
     KillFailoverdMidPlan,
+    /// The same with SIGTERM: failoverd checkpoints the step under way and exits 0.
+    TermFailoverdMidPlan,
 }
 
 fn missing_prerequisite() -> Option<String> {
@@ -134,7 +136,7 @@ async fn run(fault: Fault) {
                 .signal("haproxy1", None, Signal::SIGKILL)
                 .expect("kill");
         }
-        Fault::KillFailoverdMidPlan => {
+        Fault::KillFailoverdMidPlan | Fault::TermFailoverdMidPlan => {
             world
                 .cloud
                 .signal("redis1", None, Signal::SIGKILL)
@@ -148,7 +150,17 @@ async fn run(fault: Fault) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             // Mid-plan: the replacement is launched and booting, WaitReachable in flight.
-            world.kill_failoverd();
+            if fault == Fault::KillFailoverdMidPlan {
+                world.kill_failoverd();
+            } else {
+                let exit = world.stop_failoverd();
+                assert_eq!(exit.map(|s| s.code()), Some(Some(0)), "SIGTERM mid-plan");
+                let audit = std::fs::read_to_string(world.audit_log()).unwrap_or_default();
+                assert!(
+                    audit.contains("\"kind\":\"stopped\",\"signal\":\"SIGTERM\""),
+                    "no stop recorded"
+                );
+            }
             tokio::time::sleep(Duration::from_secs(2)).await;
             world.start_failoverd().await;
         }
@@ -305,4 +317,9 @@ fn haproxy1_killed() {
 #[test]
 fn failoverd_killed_mid_plan_and_restarted() {
     block_on(Fault::KillFailoverdMidPlan);
+}
+
+#[test]
+fn failoverd_stopped_mid_plan_and_restarted() {
+    block_on(Fault::TermFailoverdMidPlan);
 }
