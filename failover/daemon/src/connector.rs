@@ -106,3 +106,42 @@ impl AsyncWrite for Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use failover::admin::HaproxyAdmin;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A runtime API on a unix socket (haproxy's `stats socket /run/haproxy.sock`) is
+    /// reached at the path the configuration gives for that proxy's address.
+    #[tokio::test]
+    async fn a_runtime_api_on_a_unix_socket_is_reached_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("admin.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 256];
+            let n = s.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"show stat\n");
+            s.write_all(b"# pxname,svname,status\n\n").await.unwrap();
+        });
+        let apis = BTreeMap::from([("10.9.9.9".to_string(), Endpoint::Unix(path.clone()))]);
+        let c = DaemonConnector::new(9999, apis);
+        assert_eq!(c.endpoint("10.9.9.9", 9999), Endpoint::Unix(path));
+        // Other ports of that address stay TCP.
+        assert_eq!(
+            c.endpoint("10.9.9.9", 9001),
+            Endpoint::Tcp {
+                host: "10.9.9.9".into(),
+                port: 9001
+            }
+        );
+        let admin = HaproxyAdmin::new(c, 9999, std::time::Duration::from_secs(2));
+        admin
+            .ping("10.9.9.9")
+            .await
+            .expect("the unix socket answered");
+    }
+}

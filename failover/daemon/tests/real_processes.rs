@@ -39,6 +39,8 @@ enum Fault {
     /// redis1's processes SIGKILLed; failoverd SIGKILLed once the replacement is launched,
     /// then started again.
     KillFailoverdMidPlan,
+    /// The same with SIGTERM: failoverd checkpoints the step under way and exits 0.
+    TermFailoverdMidPlan,
 }
 
 fn missing_prerequisite() -> Option<String> {
@@ -85,6 +87,18 @@ async fn run(fault: Fault) {
     }
     let mut world = World::start().await;
     world.write_config();
+    // --probe reaches every endpoint of the deployment: 2 machines × 2 redis ports, two
+    // proxies' runtime APIs, the app's.
+    let probe = std::process::Command::new(env!("CARGO_BIN_EXE_failoverd"))
+        .args(["check-config", "--probe"])
+        .arg(&world.config)
+        .output()
+        .expect("check-config --probe");
+    let out = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        probe.status.success() && out.matches("\nok ").count() == 7,
+        "{out}"
+    );
     world.start_failoverd().await;
     let start = Instant::now();
     let clients = Clients::new(start);
@@ -122,7 +136,7 @@ async fn run(fault: Fault) {
                 .signal("haproxy1", None, Signal::SIGKILL)
                 .expect("kill");
         }
-        Fault::KillFailoverdMidPlan => {
+        Fault::KillFailoverdMidPlan | Fault::TermFailoverdMidPlan => {
             world
                 .cloud
                 .signal("redis1", None, Signal::SIGKILL)
@@ -136,7 +150,17 @@ async fn run(fault: Fault) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             // Mid-plan: the replacement is launched and booting, WaitReachable in flight.
-            world.kill_failoverd();
+            if fault == Fault::KillFailoverdMidPlan {
+                world.kill_failoverd();
+            } else {
+                let exit = world.stop_failoverd();
+                assert_eq!(exit.map(|s| s.code()), Some(Some(0)), "SIGTERM mid-plan");
+                let audit = std::fs::read_to_string(world.audit_log()).unwrap_or_default();
+                assert!(
+                    audit.contains("\"kind\":\"stopped\",\"signal\":\"SIGTERM\""),
+                    "no stop recorded"
+                );
+            }
             tokio::time::sleep(Duration::from_secs(2)).await;
             world.start_failoverd().await;
         }
@@ -235,6 +259,13 @@ async fn run(fault: Fault) {
         ok_after > 0,
         "{fault:?}: no write went through after redundancy came back"
     );
+    // The drain recipe keeps a registered replica from serving (haproxy's ready-after-
+    // maint pitfall): no write was ever answered READONLY.
+    let readonly = history
+        .iter()
+        .filter(|e| e.error.as_deref().is_some_and(|x| x.contains("READONLY")))
+        .count();
+    assert_eq!(readonly, 0, "{fault:?}: writes reached a replica");
     // Every acknowledged write is either there or reported as lost; none is unverified.
     assert_eq!(
         analysis.lost_writes.unverified, 0,
@@ -286,4 +317,9 @@ fn haproxy1_killed() {
 #[test]
 fn failoverd_killed_mid_plan_and_restarted() {
     block_on(Fault::KillFailoverdMidPlan);
+}
+
+#[test]
+fn failoverd_stopped_mid_plan_and_restarted() {
+    block_on(Fault::TermFailoverdMidPlan);
 }

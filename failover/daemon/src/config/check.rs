@@ -61,10 +61,22 @@ fn count(path: FieldPath, n: u32, range: RangeInclusive<u32>) -> Check {
     ))
 }
 
-/// A machine name: it becomes a haproxy server name and part of file names.
-pub fn name(path: FieldPath, name: &str) -> Check {
+/// Whether `name` can name a machine: it becomes a haproxy server name (one word of a
+/// runtime-API command) and part of file names.
+pub fn is_machine_name(name: &str) -> bool {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if name.is_empty() || name.len() > NAME_MAX || !name.chars().all(plain) {
+    !name.is_empty() && name.len() <= NAME_MAX && name.chars().all(plain)
+}
+
+/// Whether `addr` can be an address: an IP address or a DNS name.
+pub fn is_address(addr: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':');
+    !addr.is_empty() && addr.len() <= ADDR_MAX && addr.chars().all(plain)
+}
+
+/// A machine name (see [`is_machine_name`]).
+pub fn name(path: FieldPath, name: &str) -> Check {
+    if !is_machine_name(name) {
         return Err(Problem::new(
             path,
             format!("{name:?} is not a machine name: write 1 to {NAME_MAX} letters, digits, '-', '_' or '.'"),
@@ -75,8 +87,7 @@ pub fn name(path: FieldPath, name: &str) -> Check {
 
 /// An address: an IP address or a DNS name.
 pub fn addr(path: FieldPath, addr: &str) -> Check {
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':');
-    if addr.is_empty() || addr.len() > ADDR_MAX || !addr.chars().all(plain) {
+    if !is_address(addr) {
         return Err(Problem::new(
             path,
             format!("{addr:?} is not an address: write an IP address or a DNS name (at most {ADDR_MAX} characters)"),

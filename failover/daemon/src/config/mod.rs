@@ -20,6 +20,7 @@ use failover::layout::Topology;
 use scenario::{input, location, FieldPath, Location, SimDuration};
 use toml::de::DeTable;
 
+pub use check::{is_address, is_machine_name};
 pub use error::ConfigError;
 pub use file::{CommandFile, LocalFile, LogFormat, ProviderKind};
 

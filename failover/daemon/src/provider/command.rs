@@ -167,8 +167,16 @@ impl Cloud for CommandCloud {
             &out,
             r#"{"name": ..., "addr": ..., "instance_id": ...}"#,
         )?;
+        let name = l.name.unwrap_or_else(|| format!("{role_s}-{token}"));
+        // Both go into haproxy's runtime-API commands, one word each.
+        if !crate::config::is_machine_name(&name) || !crate::config::is_address(&l.addr) {
+            return Err(CloudError::Other(format!(
+                "launch command printed name {name:?} and addr {:?}: a name is 1 to 64 letters, digits, '-', '_' or '.', an addr an IP address or a DNS name",
+                l.addr
+            )));
+        }
         Ok(MachineInfo {
-            name: l.name.unwrap_or_else(|| format!("{role_s}-{token}")),
+            name,
             addr: l.addr,
             role,
             instance_id: l.instance_id,
@@ -199,5 +207,100 @@ impl Cloud for CommandCloud {
             .await?;
         let d: Described = reply("describe", &out, r#"{"state": "running"}"#)?;
         Ok(d.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scenario::SimDuration;
+
+    fn cloud(dir: &std::path::Path, script: &str, timeout_ms: u64) -> CommandCloud {
+        let path = dir.join("cloud.sh");
+        std::fs::write(&path, script).unwrap();
+        let cmd = |verb: &str, arg: &str| {
+            vec![
+                "sh".into(),
+                path.display().to_string(),
+                verb.into(),
+                arg.into(),
+            ]
+        };
+        CommandCloud::new(CommandFile {
+            launch: cmd("launch", "{role}:{token}"),
+            terminate: cmd("terminate", "{instance_id}"),
+            describe: cmd("describe", "{instance_id}"),
+            timeout: SimDuration::from_millis(timeout_ms),
+        })
+    }
+
+    #[tokio::test]
+    async fn commands_speak_json_and_exit_statuses_carry_the_error_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = r#"case "$1" in
+  launch) [ "$FAILOVER_ROLE" = redis ] || exit 1; echo "starting" ; echo "{\"addr\": \"10.0.0.9\", \"instance_id\": \"vm-$FAILOVER_TOKEN\"}" ;;
+  describe) [ "$2" = vm-gone ] && { echo "no such vm" >&2; exit 44; }; echo '{"state": "pending"}' ;;
+  terminate) [ "$2" = vm-gone ] && exit 44; [ "$2" = vm-busy ] && { echo "first line" >&2; echo "API is busy" >&2; exit 3; }; exit 0 ;;
+esac"#;
+        let c = cloud(dir.path(), script, 5_000);
+        let m = c.launch(MachineRole::Redis, "t1").await.unwrap();
+        assert_eq!(
+            (m.name.as_str(), m.addr.as_str(), m.instance_id.as_deref()),
+            ("redis-t1", "10.0.0.9", Some("vm-t1"))
+        );
+        let e = c.launch(MachineRole::Haproxy, "t2").await.unwrap_err();
+        assert!(
+            matches!(e, CloudError::Other(ref s) if s.contains("exit status 1")),
+            "{e}"
+        );
+        assert_eq!(c.describe("vm-1").await.unwrap(), InstanceState::Pending);
+        assert_eq!(
+            c.describe("vm-gone").await.unwrap_err(),
+            CloudError::NotFound("no such vm".into())
+        );
+        c.terminate("vm-1").await.unwrap();
+        c.terminate("vm-gone").await.expect("already gone is done");
+        let e = c.terminate("vm-busy").await.unwrap_err();
+        assert!(
+            matches!(e, CloudError::Other(ref s) if s.ends_with("exit status 3): API is busy")),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn capacity_bad_output_and_hung_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cloud(
+            dir.path(),
+            "echo 'no m5.large in us-east-1a' >&2; exit 75",
+            5_000,
+        );
+        assert_eq!(
+            c.launch(MachineRole::Redis, "t").await.unwrap_err(),
+            CloudError::Capacity("no m5.large in us-east-1a".into())
+        );
+        let c = cloud(
+            dir.path(),
+            "echo '{\"name\": \"a b\", \"addr\": \"10.0.0.1\"}'",
+            5_000,
+        );
+        let e = c
+            .launch(MachineRole::Redis, "t")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("printed name \"a b\""), "{e}");
+        let c = cloud(dir.path(), "echo 'not json'", 5_000);
+        let e = c
+            .launch(MachineRole::Redis, "t")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("printed \"not json\", not {\"name\""), "{e}");
+        let c = cloud(dir.path(), "exec sleep 30", 300);
+        let start = std::time::Instant::now();
+        let e = c.describe("x").await.unwrap_err().to_string();
+        assert!(e.contains("did not finish within 300ms; killed"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 }
