@@ -84,6 +84,10 @@ enum Command {
         /// target/failover-sim/compare.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run nothing: rebuild each scenario's compare.md and the index from the
+        /// compare.json saved under --out (after rerunning one scenario, say).
+        #[arg(long)]
+        from_saved: bool,
     },
     /// Run scenarios over many seeds in parallel (each seed in a child process); print
     /// per-scenario statistics and the failing seeds; write sweep.json and junit.xml.
@@ -271,7 +275,8 @@ fn main() -> ExitCode {
             scenarios,
             seed,
             out,
-        } => cli::compare::run_compare(&scenarios, seed, out),
+            from_saved,
+        } => cli::compare::run_compare(&scenarios, seed, out, from_saved),
         Command::Explore {
             seeds,
             base,

@@ -12,7 +12,12 @@ use crate::compare::{compare, index, markdown, Comparison};
 use crate::real::RealError;
 use judge::report::ReportInput;
 
-pub fn run_compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -> ExitCode {
+pub fn run_compare(
+    paths: &[PathBuf],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    from_saved: bool,
+) -> ExitCode {
     // Every file is checked before the first wall-clock run starts.
     let mut scenarios = Vec::new();
     let mut skipped = Vec::new();
@@ -21,7 +26,11 @@ pub fn run_compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -
             Ok(s) => s,
             Err(e) => return error(e),
         };
-        match crate::real::preflight::check(&scenario) {
+        let ready = match from_saved {
+            true => crate::real::preflight::check_faults(&scenario),
+            false => crate::real::preflight::check(&scenario),
+        };
+        match ready {
             Ok(()) => scenarios.push((stem(path), scenario)),
             // Among many, a scenario the real world cannot make is listed, not fatal.
             Err(e @ RealError::Unsupported { .. }) if paths.len() > 1 => {
@@ -50,7 +59,11 @@ pub fn run_compare(paths: &[PathBuf], seed: Option<u64>, out: Option<PathBuf>) -
     for (i, (stem, scenario)) in scenarios.iter().enumerate() {
         let dir = if single { out.clone() } else { out.join(stem) };
         eprintln!("compare [{}/{}]: {stem}", i + 1, scenarios.len());
-        match compare_one(stem, scenario, seed.unwrap_or(scenario.seed), &dir) {
+        let done = match from_saved {
+            true => resave(&dir),
+            false => compare_one(stem, scenario, seed.unwrap_or(scenario.seed), &dir),
+        };
+        match done {
             Ok(c) => all.push((scenario.status.clone(), c)),
             Err(e) => return error(e),
         }
@@ -73,6 +86,20 @@ fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into())
+}
+
+/// The comparison saved under `dir`, its compare.md and compare.json written again.
+fn resave(dir: &Path) -> Result<Comparison, String> {
+    let c = Comparison::load(&dir.join("compare.json"))?;
+    save(dir, &c)?;
+    Ok(c)
+}
+
+fn save(dir: &Path, c: &Comparison) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(c).expect("the comparison serializes") + "\n";
+    std::fs::write(dir.join("compare.md"), markdown(c))
+        .and_then(|_| std::fs::write(dir.join("compare.json"), json))
+        .map_err(|e| format!("cannot write the comparison to {}: {e}", dir.display()))
 }
 
 /// Both worlds of one scenario, their reports and the comparison, written under `dir`.
@@ -102,12 +129,8 @@ fn compare_one(
         results.push(result);
     }
     let c = compare(stem, &results[0], &results[1]);
-    let md = markdown(&c);
-    let json = serde_json::to_string_pretty(&c).expect("the comparison serializes") + "\n";
-    std::fs::write(dir.join("compare.md"), &md)
-        .and_then(|_| std::fs::write(dir.join("compare.json"), json))
-        .map_err(|e| format!("cannot write the comparison to {}: {e}", dir.display()))?;
-    print!("{md}");
+    save(dir, &c)?;
+    print!("{}", markdown(&c));
     println!(
         "\nwrote {}/{{compare.md,compare.json,sim/,real/}}",
         dir.display()

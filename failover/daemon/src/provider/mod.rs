@@ -10,7 +10,8 @@ use crate::config::{Config, ProviderKind};
 pub enum Provider {
     Command(command::CommandCloud),
     Local(failover_local::LocalCloud),
-    Ec2(failover_ec2::Ec2Cloud),
+    // Boxed: the SDK's clients are large, and a Provider is moved around by value.
+    Ec2(Box<failover_ec2::Ec2Cloud>),
 }
 
 impl Provider {
@@ -43,7 +44,7 @@ impl Provider {
                 let ec2 = c.ec2.as_ref().expect("checked");
                 failover_ec2::Ec2Cloud::new(ec2)
                     .await
-                    .map(Provider::Ec2)
+                    .map(|c| Provider::Ec2(Box::new(c)))
                     .map_err(|e| format!("cannot set up the EC2 provider: {e}"))
             }
         }
