@@ -143,6 +143,9 @@ impl World {
     /// Silences the machine (nftables drop of every packet to and from its address),
     /// then SIGKILLs its processes: its peers hear nothing.
     pub async fn crash(&self, machine: &str) -> Result<(), String> {
+        if machine == self.topology.monitor {
+            return self.crash_monitor();
+        }
         self.alive_machine(machine)?;
         let ip = self.ip(machine).ok_or("no address")?;
         self.table.silence(ip).map_err(|e| e.to_string())?;
@@ -151,6 +154,34 @@ impl World {
             .signal(machine, None, Signal::SIGKILL)
             .map_err(|e| e.to_string())?;
         self.crashed.borrow_mut().insert(machine.to_string());
+        Ok(())
+    }
+
+    fn alive_monitor(&self) -> Result<(), String> {
+        match self.crashed.borrow().contains(&self.topology.monitor) {
+            true => Err(format!(
+                "{} crashed: its processes cannot be commanded",
+                self.topology.monitor
+            )),
+            false => Ok(()),
+        }
+    }
+
+    /// monit is no machine of the local cloud: its one process, the controller, runs in
+    /// this process from monit's address. Its crash silences that address and ends the
+    /// controller, as the lab's does; its saved state stays, like the lab's monit disk.
+    fn crash_monitor(&self) -> Result<(), String> {
+        let monit = self.topology.monitor.clone();
+        if self.crashed.borrow().contains(&monit) {
+            return Err(format!("{monit} crashed already"));
+        }
+        self.table
+            .silence(self.monit.ip())
+            .map_err(|e| e.to_string())?;
+        if let Some(h) = self.controller.borrow_mut().take() {
+            h.abort();
+        }
+        self.crashed.borrow_mut().insert(monit);
         Ok(())
     }
 
@@ -163,6 +194,7 @@ impl World {
         within: Duration,
     ) -> Result<(), String> {
         if process == "controller" && machine == self.topology.monitor {
+            self.alive_monitor()?;
             return match self.controller.borrow_mut().take() {
                 Some(h) => {
                     h.abort();
@@ -192,6 +224,7 @@ impl World {
     /// Starts a killed or stopped process again; returns once it listens.
     pub async fn restart_process(&self, machine: &str, process: &str) -> Result<(), String> {
         if process == "controller" && machine == self.topology.monitor {
+            self.alive_monitor()?;
             if self.controller.borrow().is_some() {
                 return Err("the controller was already running".into());
             }
