@@ -1,7 +1,7 @@
 //! The same scenarios in both worlds, the lab and real processes on loopback, must agree
 //! within the comparison's tolerance (counts max(10 %, 2), times max(15 %, 1.5 s)).
 //! Needs root (nftables) and redis-server, haproxy and nft: skipped, with a message
-//! saying why, otherwise. Each scenario lasts 2 minutes of wall-clock time.
+//! saying why, otherwise. Each scenario lasts at most 2 minutes of wall-clock time.
 
 use std::sync::Mutex;
 
@@ -40,6 +40,11 @@ fn master_machine_crash_agrees_in_both_worlds() {
 #[test]
 fn haproxy1_crash_agrees_in_both_worlds() {
     both_worlds("haproxy1-crash");
+}
+
+#[test]
+fn monit_down_agrees_in_both_worlds() {
+    both_worlds("monit-down");
 }
 
 #[test]

@@ -21,11 +21,14 @@ pub fn redis_master_check() -> Vec<TcpCheckRule> {
     ]
 }
 
+/// Every proxy's health-check interval. The real world aligns its time zero on it.
+pub const CHECK_INTER: Duration = Duration::from_secs(1);
+
 /// `check inter 1s fall 3 rise 2`, optionally `backup`, `on-marked-down shutdown-sessions`.
 fn checked(name: &str, host: &str, port: u16, backup: bool) -> Server {
     Server {
         check: true,
-        inter: Duration::from_secs(1),
+        inter: CHECK_INTER,
         fall: 3,
         rise: 2,
         backup,

@@ -372,6 +372,17 @@ impl World {
     }
 }
 
+/// Time zero: the first whole number of check intervals after the app's haproxy started
+/// that is not in the past. The lab's proxies start at 0, so this puts the real checks at
+/// the lab's phase of each interval (give or take haproxy's own start-up): whether a
+/// client's retry meets a proxy already marked DOWN turns on a few ms.
+fn in_check_phase(app_started: Instant) -> Instant {
+    let period = crate::haproxy::presets::CHECK_INTER.as_millis().max(1);
+    let waited = app_started.elapsed().as_millis();
+    let periods = waited.div_ceil(period) as u32;
+    app_started + crate::haproxy::presets::CHECK_INTER * periods
+}
+
 /// Builds the seed deployment from real processes and waits until it is ready.
 async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<World, RealError> {
     let start_err = |e: &dyn std::fmt::Display| RealError::Start(e.to_string());
@@ -417,9 +428,12 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     let r = local
         .launch_named(&seed::token(&app), &app, MachineRole::Haproxy, sw, now)
         .map_err(|e| start_err(&e))?;
+    let app_started = Instant::now();
     ips.insert(app.clone(), r.ip);
     ips.insert(topology.monitor.clone(), monit.ip());
     let ready = seed::wait_ready(&local, &topology, Duration::from_secs(60)).await;
+    let zero = in_check_phase(app_started);
+    tokio::time::sleep_until(zero.into()).await;
     let state = Rc::new(RefCell::new(CloudState::new(seed_value)));
     for name in topology.machines() {
         let role = topology.role_of(&name);
@@ -434,12 +448,12 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     });
     let topology = Rc::new(topology);
     let world = World {
-        start: Instant::now(),
+        start: zero,
         seed: seed_value,
         cloud: RealCloud {
             state,
             local,
-            start: Instant::now(),
+            start: zero,
             topology: topology.clone(),
             bins,
         },

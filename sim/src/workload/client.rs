@@ -32,6 +32,18 @@ async fn sleep_until<N: ClientNet>(net: &N, at: Duration) {
     }
 }
 
+/// The next operation's time: one interval after the planned one, so that a real
+/// clock's late wake-ups (about 1 ms a time) do not add up and drift the client off the
+/// lab's schedule (25 ms by 30 s, enough to meet a proxy on the other side of a health
+/// check). After a wait longer than an interval (a frozen app) it starts again from now
+/// rather than catching up in a burst.
+fn paced(planned: Duration, invoked: Duration, interval: Duration) -> Duration {
+    match invoked.saturating_sub(planned) < interval {
+        true => planned.saturating_add(interval),
+        false => invoked.saturating_add(interval),
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -90,7 +102,7 @@ pub(super) async fn run_client<N: ClientNet>(
                     written.push(op.key.clone());
                 }
                 backoff = config.backoff_min;
-                next = invoked.saturating_add(interval);
+                next = paced(next, invoked, interval);
                 continue;
             }
             Outcome::Fail(error) => (Phase::Fail, error),
@@ -101,9 +113,7 @@ pub(super) async fn run_client<N: ClientNet>(
         if conn.take().is_some() {
             tracing::debug!(client = id, port, at = ?now(), %error, "workload client disconnected");
         }
-        next = invoked
-            .saturating_add(interval)
-            .max(now().saturating_add(backoff));
+        next = paced(next, invoked, interval).max(now().saturating_add(backoff));
         backoff = backoff
             .saturating_mul(2)
             .min(config.backoff_max)
