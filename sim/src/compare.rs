@@ -189,6 +189,13 @@ pub fn markdown(c: &Comparison) -> String {
         },
         show(Unit::Ms, Some(c.lab_split_brain_ms)),
     );
+    s.insert_str(
+        s.find("| measure |").unwrap_or(s.len()),
+        &format!(
+            "The real world's reports are in [real/](real/report.md); the lab's run is deterministic: `failover-sim run SCENARIO --seed {}` writes it.\n\n",
+            c.seed
+        ),
+    );
     for r in &c.rows {
         s.push_str(&format!(
             "| {} | {} | {} | {} | ±{} | {} |\n",
