@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
+use crate::admin::haproxy::TURNAROUND_WAIT;
 use crate::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
 use crate::config::{ControllerConfig, Deployment};
 use crate::controller::{Action, Controller};
@@ -437,9 +438,21 @@ where
             backends,
             server,
         } => {
+            // Every proxy stops routing first, then one turnaround for all before the
+            // deletions (TURNAROUND_WAIT says why), not one per server; a retried step
+            // finds them in maintenance already and waits no more.
+            let mut taken_out = false;
             for proxy in proxies {
                 for backend in backends {
-                    haproxy.remove_server(proxy, backend, server).await?;
+                    taken_out |= haproxy.maintain(proxy, backend, server).await?;
+                }
+            }
+            if taken_out {
+                sleep(TURNAROUND_WAIT).await;
+            }
+            for proxy in proxies {
+                for backend in backends {
+                    haproxy.delete_server(proxy, backend, server).await?;
                 }
             }
         }

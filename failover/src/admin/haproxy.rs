@@ -55,6 +55,15 @@ struct StatRow {
 /// enough to add little to the decision time, rare enough to be no load on haproxy.
 const DECISION_POLL: Duration = Duration::from_millis(100);
 
+/// How long after `state maint` a `del server` waits. A session whose connect was refused
+/// waits out a turnaround of up to 1 s before it retries, and meanwhile haproxy 2.6.12
+/// counts it as attached to no server: `del server` succeeds, and the retry then uses the
+/// freed server; the binary segfaults (seen in failoverd's real-process tests, where the
+/// app then lost haproxy1 and failoverd replaced it). After maint, every such session
+/// retries within the turnaround, finds the server in maintenance and ends; so this wait
+/// (the turnaround and a margin for haproxy's timers) leaves none that could crash it.
+pub const TURNAROUND_WAIT: Duration = Duration::from_millis(1200);
+
 impl<C: Connector> HaproxyAdmin<C> {
     /// `timeout` bounds each runtime-API command (connect, send, read to EOF).
     pub fn new(connector: C, api_port: u16, timeout: Duration) -> Self {
@@ -102,22 +111,52 @@ impl<C: Connector> HaproxyAdmin<C> {
         }
     }
 
-    /// Takes `backend/server` out for good: maintenance (which also closes its sessions
-    /// when it has `on-marked-down shutdown-sessions`), then `del server`. A server that
-    /// is already gone counts as removed, so a retried step succeeds.
+    /// Takes `backend/server` out for good: maintenance, the connect-retry turnaround,
+    /// then `del server` (see [`TURNAROUND_WAIT`]). A server that is already gone counts
+    /// as removed, so a retried step succeeds.
     pub async fn remove_server(
         &self,
         host: &str,
         backend: &str,
         server: &str,
     ) -> Result<(), AdminError> {
+        if self.maintain(host, backend, server).await? {
+            tokio::time::sleep(TURNAROUND_WAIT).await;
+        }
+        self.delete_server(host, backend, server).await
+    }
+
+    /// `set server B/S state maint`: no new session goes to it, and its sessions are closed
+    /// when it has `on-marked-down shutdown-sessions`. True when this call took it out of
+    /// service (so a deletion must wait [`TURNAROUND_WAIT`]); false when it was already in
+    /// maintenance, as on a retried step, or is gone.
+    pub async fn maintain(
+        &self,
+        host: &str,
+        backend: &str,
+        server: &str,
+    ) -> Result<bool, AdminError> {
+        let was_maint = match self.status(host, backend, server).await? {
+            None => return Ok(false),
+            Some(status) => status.starts_with("MAINT"),
+        };
         let maint = format!("set server {backend}/{server} state maint");
         let reply = self.command(host, &maint).await?;
         match reply.trim_end() {
-            "" if reply == "\n" => {}
-            "No such server." => return Ok(()),
-            _ => return Err(AdminError::unexpected(host, self.api_port, &maint, &reply)),
+            "" if reply == "\n" => Ok(!was_maint),
+            "No such server." => Ok(false),
+            _ => Err(AdminError::unexpected(host, self.api_port, &maint, &reply)),
         }
+    }
+
+    /// `del server B/S`; refused while sessions are attached. Call it [`TURNAROUND_WAIT`]
+    /// after [`maintain`](Self::maintain), never sooner.
+    pub async fn delete_server(
+        &self,
+        host: &str,
+        backend: &str,
+        server: &str,
+    ) -> Result<(), AdminError> {
         let del = format!("del server {backend}/{server}");
         let reply = self.command(host, &del).await?;
         match reply.trim_end() {

@@ -373,9 +373,9 @@ impl World {
 }
 
 /// Time zero: the first whole number of check intervals after the app's haproxy started
-/// that is not in the past. The lab's proxies start at 0, so this puts the real checks at
-/// the lab's phase of each interval (give or take haproxy's own start-up): whether a
-/// client's retry meets a proxy already marked DOWN turns on a few ms.
+/// its checks that is not in the past. The lab's proxies start at 0, so this puts the real
+/// checks at the lab's phase of each interval: whether a client's retry meets a proxy
+/// already marked DOWN turns on a few ms.
 fn in_check_phase(app_started: Instant) -> Instant {
     let period = crate::haproxy::presets::CHECK_INTER.as_millis().max(1);
     let waited = app_started.elapsed().as_millis();
@@ -428,12 +428,19 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     let r = local
         .launch_named(&seed::token(&app), &app, MachineRole::Haproxy, sw, now)
         .map_err(|e| start_err(&e))?;
-    let app_started = Instant::now();
+    let app_started = first_answer(r.ip, topology.api_port)
+        .await
+        .map_err(RealError::Start)?;
     ips.insert(app.clone(), r.ip);
     ips.insert(topology.monitor.clone(), monit.ip());
     let ready = seed::wait_ready(&local, &topology, Duration::from_secs(60)).await;
     let zero = in_check_phase(app_started);
     tokio::time::sleep_until(zero.into()).await;
+    for name in &topology.redis_machines {
+        for port in topology.redis_port_list() {
+            save_now(ips[name], port).await.map_err(RealError::Start)?;
+        }
+    }
     let state = Rc::new(RefCell::new(CloudState::new(seed_value)));
     for name in topology.machines() {
         let role = topology.role_of(&name);
@@ -672,6 +679,48 @@ async fn final_check(world: &World, history: &History) -> (Redundancy, BTreeMap<
         }
     }
     (r, state)
+}
+
+/// Starts redis's save timer at time zero, as the lab's servers start theirs: real
+/// servers started seconds earlier, while the deployment came up, and Debian's `save 60
+/// 10000` counts from a server's start or last save, so they would snapshot that much
+/// sooner and every write after the snapshot would count against a different window.
+async fn save_now(ip: Ipv4Addr, port: u16) -> Result<(), String> {
+    let why = |e: &dyn std::fmt::Display| format!("SAVE on {ip}:{port} at time zero: {e}");
+    let stream = tokio::net::TcpStream::connect((ip, port))
+        .await
+        .map_err(|e| why(&e))?;
+    let mut conn = failover::resp::RespConnection::new(stream);
+    let reply = tokio::time::timeout(Duration::from_secs(5), conn.command(&["SAVE"]))
+        .await
+        .map_err(|_| why(&"no reply within 5 s"))?
+        .map_err(|e| why(&e))?;
+    match failover::resp::render(&reply).as_str() {
+        "OK" => Ok(()),
+        other => Err(why(&other)),
+    }
+}
+
+/// When haproxy's runtime API first answers a command: haproxy schedules its first checks
+/// (`start_checks`) just before its polling loop starts, and the API answers only from the
+/// loop, so this is the checks' start to a millisecond. Its spawn is tens of ms earlier
+/// (exec, reading the configuration), which put the real checks that much behind the lab's.
+async fn first_answer(ip: Ipv4Addr, port: u16) -> Result<Instant, String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(stream) = tokio::net::TcpStream::connect((ip, port)).await {
+            let asked = failover::runtime_api::runtime_command(stream, "show info");
+            if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(1), asked).await {
+                if reply.contains("Name: HAProxy") {
+                    return Ok(Instant::now());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Err(format!(
+        "the runtime API on {ip}:{port} did not answer `show info` within 5 s of haproxy's start"
+    ))
 }
 
 async fn wait_listening(ip: Ipv4Addr, port: u16) -> Result<(), String> {
