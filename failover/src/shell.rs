@@ -438,7 +438,7 @@ where
             backends,
             server,
         } => {
-            // Every proxy stops routing first, then one turnaround for all before the
+            // Every proxy stops routing first, then one wait for all before the
             // deletions (TURNAROUND_WAIT says why), not one per server; a retried step
             // finds them in maintenance already and waits no more.
             let mut taken_out = false;
