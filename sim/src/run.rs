@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use failover::config::ControllerConfig;
+use failover::config::{ControllerConfig, Policy};
 use failover::layout::Topology;
 
 use serde::Serialize;
@@ -109,15 +109,25 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
     run_inner(scenario, seed, &trace)
 }
 
-/// The controller's settings from the scenario's `[failover]` table.
+/// The controller's settings from the scenario's `[failover]` table: its policy's
+/// profile, with the scenario's interval and fail count.
 pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
     let interval = scenario.failover.interval.as_millis().max(1);
-    ControllerConfig {
-        interval_ms: interval,
-        fail_count: scenario.failover.fail_count.max(1),
-        // A poll must end before the next cycle starts.
-        poll_timeout_ms: (interval * 4 / 5).max(1),
-        ..ControllerConfig::default()
+    let fail_count = scenario.failover.fail_count.max(1);
+    match scenario.failover.policy {
+        // monit's tests wait for each other, each up to its 5 s connect timeout.
+        Policy::Seed => ControllerConfig {
+            interval_ms: interval,
+            fail_count,
+            ..ControllerConfig::seed_profile()
+        },
+        Policy::Safe => ControllerConfig {
+            interval_ms: interval,
+            fail_count,
+            // A poll must end before the next cycle starts.
+            poll_timeout_ms: (interval * 4 / 5).max(1),
+            ..ControllerConfig::default()
+        },
     }
 }
 
@@ -130,6 +140,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let options = LabOptions {
         seed,
         topology: scenario.topology.lab(),
+        policy: scenario.failover.policy,
         tick: scenario.topology.tick.to_std(),
         latency,
         // Room after the run for the final check and read-back.

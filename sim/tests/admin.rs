@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use failover::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
+use failover::config::Policy;
 use failover::layout::Topology;
 use failover::observation::RedisStatus;
 use sim::haproxy::{presets, run_haproxy};
@@ -67,7 +68,12 @@ fn lab() -> turmoil::Sim<'static> {
         seed: 1,
         processes: vec![(
             "haproxy".to_string(),
-            factory(|ctx| run_haproxy(presets::haproxy_node(&Topology::seed(), "haproxy1"), ctx)),
+            factory(|ctx| {
+                run_haproxy(
+                    presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
+                    ctx,
+                )
+            }),
         )],
     };
     machine(&mut sim, "haproxy1", spec);

@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ControllerConfig, Deployment};
+use crate::config::{ControllerConfig, Deployment, PollOrder};
+use crate::detection::{SequentialCycle, ANSWER_GRACE_MS};
 use crate::error::{NotReady, RestoreError, StepError};
 use crate::event::Event;
 use crate::layout::{Layout, MachineInfo, MachineRole};
@@ -70,6 +71,9 @@ pub struct Controller {
     now_ms: u64,
     /// When the next detection cycle is due.
     next_cycle_ms: u64,
+    /// The cycle under way when polls go one after another (`PollOrder::OneAfterAnother`).
+    #[serde(default)]
+    sequence: SequentialCycle,
     layout: Layout,
     machines: BTreeMap<String, Machine>,
     masters: BTreeMap<u16, String>,
@@ -121,6 +125,7 @@ impl Controller {
             epoch,
             now_ms,
             next_cycle_ms: now_ms,
+            sequence: SequentialCycle::default(),
             layout: deployment.layout,
             machines,
             masters: deployment.masters,
@@ -160,6 +165,8 @@ impl Controller {
         };
         c.now_ms = now_ms;
         c.next_cycle_ms = rebase(c.next_cycle_ms);
+        // Detection starts over: the old process's polls will not be answered.
+        c.sequence = SequentialCycle::default();
         for plan in c.plans.values_mut().chain(c.finished.iter_mut()) {
             plan.not_before_ms = rebase(plan.not_before_ms);
             plan.started_ms = rebase(plan.started_ms);
@@ -186,11 +193,13 @@ impl Controller {
     /// detection cycle, or sooner a plan step whose wait ends. Never `None`, because
     /// detection never stops. Already past when a step is due now (after a restore).
     pub fn next_deadline(&self) -> u64 {
+        // While a cycle's polls go one after another, the next cycle waits for its end.
+        let detection = self.sequence.deadline().unwrap_or(self.next_cycle_ms);
         self.plans
             .values()
             .filter(|p| !p.in_flight)
             .map(|p| p.not_before_ms)
-            .fold(self.next_cycle_ms, u64::min)
+            .fold(detection, u64::min)
     }
 
     /// Does what is due at `now_ms`: a detection cycle (the last one's polls are counted,
@@ -199,18 +208,80 @@ impl Controller {
     pub fn handle_timeout(&mut self, now_ms: u64) -> Vec<Action> {
         let now_ms = self.advance(now_ms);
         let mut out = Vec::new();
-        if now_ms >= self.next_cycle_ms {
-            self.close_cycle(now_ms, &mut out);
-            self.poll(&mut out);
-            // Cycles keep their cadence; a caller woken late gets one cycle, not every one
-            // it slept through (tokio's `MissedTickBehavior::Delay`).
-            self.next_cycle_ms += self.config.interval_ms;
-            if self.next_cycle_ms <= now_ms {
-                self.next_cycle_ms = now_ms + self.config.interval_ms;
-            }
+        match self.config.polls {
+            PollOrder::AtOnce => self.cycle_at_once(now_ms, &mut out),
+            PollOrder::OneAfterAnother => self.cycle_one_after_another(now_ms, &mut out),
         }
         self.drive_plans(now_ms, &mut out);
         out
+    }
+
+    fn cycle_at_once(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        if now_ms < self.next_cycle_ms {
+            return;
+        }
+        self.close_cycle(now_ms, out);
+        self.poll(out);
+        // Cycles keep their cadence; a caller woken late gets one cycle, not every one
+        // it slept through (tokio's `MissedTickBehavior::Delay`).
+        self.next_cycle_ms += self.config.interval_ms;
+        if self.next_cycle_ms <= now_ms {
+            self.next_cycle_ms = now_ms + self.config.interval_ms;
+        }
+    }
+
+    /// monit's cycle: starts when due; an answer not in by its deadline counts as a
+    /// failed poll and the next poll goes out.
+    fn cycle_one_after_another(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        if let Some(deadline) = self.sequence.deadline() {
+            if now_ms >= deadline {
+                if let Some(machine) = self.sequence.awaited_machine().map(str::to_string) {
+                    self.polled(&machine, false);
+                }
+                self.send_next_poll(now_ms, out);
+            }
+            return;
+        }
+        if now_ms >= self.next_cycle_ms {
+            let mut polls = Vec::new();
+            self.poll(&mut polls);
+            self.sequence.start(polls);
+            self.send_next_poll(now_ms, out);
+        }
+    }
+
+    /// The cycle's next poll, or, when none is left, the cycle's end: failures are
+    /// counted and the next cycle is due an interval from now.
+    fn send_next_poll(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        let give_up = now_ms + self.config.poll_timeout_ms + ANSWER_GRACE_MS;
+        match self.sequence.next(give_up) {
+            Some(poll) => out.push(poll),
+            None => {
+                self.close_cycle(now_ms, out);
+                self.next_cycle_ms = now_ms + self.config.interval_ms;
+            }
+        }
+    }
+
+    /// A poll's answer: counted at once when polls go out together; one after another,
+    /// only the awaited answer counts, and it sends the next poll.
+    fn answered(
+        &mut self,
+        now_ms: u64,
+        machine: &str,
+        port: Option<u16>,
+        ok: bool,
+        out: &mut Vec<Action>,
+    ) {
+        match self.config.polls {
+            PollOrder::AtOnce => self.polled(machine, ok),
+            PollOrder::OneAfterAnother => {
+                if self.sequence.is_awaited(machine, port) {
+                    self.polled(machine, ok);
+                    self.send_next_poll(now_ms, out);
+                }
+            }
+        }
     }
 
     /// The caller's clock is monotonic; an earlier time than the last is taken as the last,
@@ -255,9 +326,13 @@ impl Controller {
         let mut out = Vec::new();
         match observation {
             Observation::RedisPolled {
-                machine, result, ..
-            } => self.polled(&machine, result.is_ok()),
-            Observation::HaproxyPolled { machine, result } => self.polled(&machine, result.is_ok()),
+                machine,
+                port,
+                result,
+            } => self.answered(now_ms, &machine, Some(port), result.is_ok(), &mut out),
+            Observation::HaproxyPolled { machine, result } => {
+                self.answered(now_ms, &machine, None, result.is_ok(), &mut out)
+            }
             Observation::StepFinished { plan, step, result } => {
                 self.step_finished(now_ms, plan, step, result, &mut out)
             }

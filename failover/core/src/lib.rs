@@ -9,6 +9,7 @@
 //! - [`controller`]: the state machine: detection (a machine failing `fail_count` cycles in
 //!   a row is failed) and recovery plans run step by step, with backoff; serializable, so
 //!   a restarted controller resumes.
+//! - [`detection`]: monit's cycle, its polls one after another (the seed profile).
 //! - [`plan`]: recovery plans as data (the seed's step lists) and the idempotent
 //!   operations a step becomes once the plan knows its machines.
 //! - [`observation`]: what the controller is told: polls and step results.
@@ -25,6 +26,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod detection;
 pub mod error;
 pub mod event;
 pub mod layout;
