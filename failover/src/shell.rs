@@ -443,6 +443,17 @@ where
                 }
             }
         }
+        Operation::Fence {
+            proxies,
+            backends,
+            server,
+        } => {
+            for proxy in proxies {
+                for backend in backends {
+                    haproxy.fence_server(proxy, backend, server).await?;
+                }
+            }
+        }
         Operation::Promote { addr, ports } => {
             for port in ports {
                 redis.promote(addr, *port).await?;

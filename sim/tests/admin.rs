@@ -278,6 +278,33 @@ fn remove_add_and_readdress_haproxy_servers() {
 }
 
 #[test]
+fn fence_puts_a_server_in_maintenance_and_keeps_it() {
+    let mut sim = lab();
+    sim.client("controller", async {
+        let admin = haproxy();
+        sleep(Duration::from_millis(100)).await;
+        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        // A retried step: already in maintenance is fenced.
+        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        assert_eq!(
+            admin
+                .status("haproxy1", BACKEND, "redis1")
+                .await?
+                .as_deref(),
+            Some("MAINT")
+        );
+        // Still there: deleting it is the later UnregisterRedis step's.
+        let rows = admin.servers("haproxy1", BACKEND).await?;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].admin_state & 0x01, 0x01, "forced maint");
+        // A server already deleted counts as fenced.
+        admin.fence_server("haproxy1", BACKEND, "gone").await?;
+        Ok(())
+    });
+    sim.run().unwrap();
+}
+
+#[test]
 fn bad_replies_dead_ports_and_silent_servers_are_errors() {
     let mut sim = lab();
     sim.client("controller", async {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::layout::{Layout, MachineInfo};
-use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS};
+use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS, SAFE_FAILED_REDIS};
 
 /// Which failover design a deployment runs: the seed's as written, or the safe one. A
 /// typed value wherever it crosses a boundary (scenario files, the lab, reports), never
@@ -144,9 +144,10 @@ pub struct Deployment {
 }
 
 /// Orders a recovery plan must respect: the first step before the second.
+/// Besides these, the step that stops routing to the old master (`FenceRedis` where the
+/// plan has it, else `UnregisterRedis`) comes before `PromoteSurvivor`.
 const REDIS_ORDER: &[(StepKind, StepKind)] = &[
     (StepKind::Unmonitor, StepKind::PromoteSurvivor),
-    (StepKind::UnregisterRedis, StepKind::PromoteSurvivor),
     (StepKind::Launch, StepKind::WaitReachable),
     (StepKind::WaitReachable, StepKind::MakeReplica),
     (StepKind::WaitReachable, StepKind::RegisterRedis),
@@ -185,11 +186,19 @@ impl ControllerConfig {
                 interval_ms: self.interval_ms,
             });
         }
+        let fenced = self.failed_redis.contains(&StepKind::FenceRedis);
+        let (redis_steps, stop_routing) = if fenced {
+            (SAFE_FAILED_REDIS, StepKind::FenceRedis)
+        } else {
+            (FAILED_REDIS, StepKind::UnregisterRedis)
+        };
+        let mut redis_order = REDIS_ORDER.to_vec();
+        redis_order.push((stop_routing, StepKind::PromoteSurvivor));
         check_plan(
             "failed_redis",
             &self.failed_redis,
-            FAILED_REDIS,
-            REDIS_ORDER,
+            redis_steps,
+            &redis_order,
         )?;
         check_plan(
             "failed_haproxy",

@@ -536,6 +536,15 @@ impl Controller {
                     .collect(),
                 server: plan.failed.name.clone(),
             },
+            StepKind::FenceRedis => Operation::Fence {
+                proxies: self.proxies(),
+                backends: layout
+                    .redis_ports
+                    .iter()
+                    .map(|p| layout.backend(*p))
+                    .collect(),
+                server: plan.failed.name.clone(),
+            },
             StepKind::PromoteSurvivor => {
                 let s = survivor()?;
                 Operation::Promote {
@@ -784,6 +793,7 @@ impl Controller {
                 }
             }
             StepKind::UnregisterRedis
+            | StepKind::FenceRedis
             | StepKind::MakeReplica
             | StepKind::RegisterRedis
             | StepKind::ConfigureHaproxy => {}

@@ -102,6 +102,24 @@ impl<C: Connector> HaproxyAdmin<C> {
         }
     }
 
+    /// Stops routing to `backend/server` at once: maintenance (which also closes its
+    /// sessions when it has `on-marked-down shutdown-sessions`). A server that is gone
+    /// counts as fenced, so a retried step succeeds.
+    pub async fn fence_server(
+        &self,
+        host: &str,
+        backend: &str,
+        server: &str,
+    ) -> Result<(), AdminError> {
+        let maint = format!("set server {backend}/{server} state maint");
+        let reply = self.command(host, &maint).await?;
+        match reply.trim_end() {
+            "" if reply == "\n" => Ok(()),
+            "No such server." => Ok(()),
+            _ => Err(AdminError::unexpected(host, self.api_port, &maint, &reply)),
+        }
+    }
+
     /// Takes `backend/server` out for good: maintenance (which also closes its sessions
     /// when it has `on-marked-down shutdown-sessions`), then `del server`. A server that
     /// is already gone counts as removed, so a retried step succeeds.
