@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use failover::config::{ControllerConfig, Policy};
 use failover::layout::Topology;
+use failover::plan::SAFE_FAILED_REDIS;
 
 use serde::Serialize;
 
@@ -126,6 +127,8 @@ pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
             fail_count,
             // A poll must end before the next cycle starts.
             poll_timeout_ms: (interval * 4 / 5).max(1),
+            // Fenced before the promotion, which then waits for no `del server`.
+            failed_redis: SAFE_FAILED_REDIS.to_vec(),
             ..ControllerConfig::default()
         },
     }

@@ -1,13 +1,13 @@
 //! `[failover] policy`: the seed profile is the seed as written (monit's cycle, its 5 s
 //! connect timeout and tests one after another, 3 cycles, haproxy `inter 5s fall 3`, plain
-//! connect checks on the app's haproxy, the bash script's step order); `safe` keeps what
-//! the lab ran before there were policies.
+//! connect checks on the app's haproxy, the bash script's step order); `safe` polls as the
+//! lab did before there were policies, and runs the fenced plan.
 
 use std::time::Duration;
 
 use failover::config::{ControllerConfig, Policy, PollOrder};
 use failover::layout::Topology;
-use failover::plan::{FAILED_HAPROXY, FAILED_REDIS};
+use failover::plan::{FAILED_HAPROXY, FAILED_REDIS, SAFE_FAILED_REDIS};
 use sim::haproxy::{presets, HaproxyConfig};
 use sim::run::controller_config;
 
@@ -99,5 +99,8 @@ fn safe_is_the_default_and_polls_every_second() {
     assert_eq!(c.polls, PollOrder::AtOnce);
     assert_eq!(c.poll_timeout_ms, 800);
     assert_eq!(c.check_inter_ms, 1_000);
+    assert_eq!(c.failed_redis, SAFE_FAILED_REDIS, "fenced, deleting last");
+    c.validate()
+        .expect("the safe profile is a valid configuration");
     assert_eq!(c, controller_config(&scenario("policy = \"safe\"\n")));
 }
