@@ -20,7 +20,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{sleep, sleep_until, timeout, Instant};
 
-use crate::admin::haproxy::TURNAROUND_WAIT;
 use crate::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
 use crate::config::{ControllerConfig, Deployment};
 use crate::controller::{Action, Controller};
@@ -438,23 +437,7 @@ where
             backends,
             server,
         } => {
-            // Every proxy stops routing first, then one wait for all before the
-            // deletions (TURNAROUND_WAIT says why), not one per server; a retried step
-            // finds them in maintenance already and waits no more.
-            let mut taken_out = false;
-            for proxy in proxies {
-                for backend in backends {
-                    taken_out |= haproxy.maintain(proxy, backend, server).await?;
-                }
-            }
-            if taken_out {
-                sleep(TURNAROUND_WAIT).await;
-            }
-            for proxy in proxies {
-                for backend in backends {
-                    haproxy.delete_server(proxy, backend, server).await?;
-                }
-            }
+            haproxy.remove_everywhere(proxies, backends, server).await?;
         }
         Operation::Promote { addr, ports } => {
             for port in ports {

@@ -123,22 +123,41 @@ impl<C: Connector> HaproxyAdmin<C> {
         backend: &str,
         server: &str,
     ) -> Result<(), AdminError> {
-        if self.maintain(host, backend, server).await? {
+        self.remove_everywhere(&[host.to_string()], &[backend.to_string()], server)
+            .await
+    }
+
+    /// [`remove_server`](Self::remove_server) on every proxy and backend at once: every
+    /// proxy stops routing first, then one wait for all, not one per server. A retried
+    /// call finds them in maintenance already and waits no more.
+    pub async fn remove_everywhere(
+        &self,
+        hosts: &[String],
+        backends: &[String],
+        server: &str,
+    ) -> Result<(), AdminError> {
+        let mut taken_out = false;
+        for host in hosts {
+            for backend in backends {
+                taken_out |= self.maintain(host, backend, server).await?;
+            }
+        }
+        if taken_out {
             tokio::time::sleep(TURNAROUND_WAIT).await;
         }
-        self.delete_server(host, backend, server).await
+        for host in hosts {
+            for backend in backends {
+                self.delete_server(host, backend, server).await?;
+            }
+        }
+        Ok(())
     }
 
     /// `set server B/S state maint`: no new session goes to it, and its sessions are closed
     /// when it has `on-marked-down shutdown-sessions`. True when this call took it out of
     /// service (so a deletion must wait [`TURNAROUND_WAIT`]); false when it was already in
     /// maintenance, as on a retried step, or is gone.
-    pub async fn maintain(
-        &self,
-        host: &str,
-        backend: &str,
-        server: &str,
-    ) -> Result<bool, AdminError> {
+    async fn maintain(&self, host: &str, backend: &str, server: &str) -> Result<bool, AdminError> {
         let was_maint = match self.status(host, backend, server).await? {
             None => return Ok(false),
             Some(status) => status.starts_with("MAINT"),
@@ -152,9 +171,9 @@ impl<C: Connector> HaproxyAdmin<C> {
         }
     }
 
-    /// `del server B/S`; refused while sessions are attached. Call it [`TURNAROUND_WAIT`]
-    /// after [`maintain`](Self::maintain), never sooner.
-    pub async fn delete_server(
+    /// `del server B/S`; refused while sessions are attached. Only ever
+    /// [`TURNAROUND_WAIT`] after [`maintain`](Self::maintain).
+    async fn delete_server(
         &self,
         host: &str,
         backend: &str,

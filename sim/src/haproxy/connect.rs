@@ -101,7 +101,8 @@ pub(crate) async fn connect(
         if wait {
             // haproxy lets go of the server during the turnaround (its `cur_sess` drops),
             // so a `del server` then succeeds and the retry finds no server: the client
-            // gets EOF. (Real 2.6.12 sometimes crashes there instead: seen once in two.)
+            // gets EOF. (Real 2.6.12 often segfaults there instead, see
+            // `failover::admin::haproxy::TURNAROUND_WAIT`; the controller never lets it.)
             state.borrow_mut().close_session(at.uid, at.sid);
             let turnaround = cfg.timeout_connect.min(Duration::from_secs(1));
             let waited = watching(at, client, pending, &cfg, async {
