@@ -16,7 +16,7 @@
 //! - [`resp`]: a RESP2 client over any async byte stream; [`runtime_api`]: a client of
 //!   HAProxy's runtime API (the stats socket's text protocol).
 
-pub use failover_core::{config, controller, error, event, layout, observation, plan};
+pub use failover_core::{config, controller, detection, error, event, layout, observation, plan};
 
 pub mod admin;
 pub mod connector;

@@ -337,7 +337,7 @@ where
                 let haproxy = self.haproxy.clone();
                 let port = self.controller.layout().haproxy_api_port;
                 tasks.spawn_local(async move {
-                    let result = match timeout(poll, haproxy.ping(&addr)).await {
+                    let result = match timeout(poll, haproxy.server_stats(&addr)).await {
                         Ok(r) => r.map_err(ServerError::from),
                         Err(_) => Err(ServerError::Timeout {
                             server: format!("{addr}:{port}"),
@@ -438,6 +438,17 @@ where
             server,
         } => {
             haproxy.remove_everywhere(proxies, backends, server).await?;
+        }
+        Operation::Fence {
+            proxies,
+            backends,
+            server,
+        } => {
+            for proxy in proxies {
+                for backend in backends {
+                    haproxy.fence_server(proxy, backend, server).await?;
+                }
+            }
         }
         Operation::Promote { addr, ports } => {
             for port in ports {

@@ -31,6 +31,8 @@
 //! - [`bench`]: `failover-sim bench`, the lab's cost against a bare turmoil baseline.
 //! - [`explore`]: swarm exploration: each seed draws its own faults and settings; failing
 //!   runs are shrunk to a minimal scenario file that reproduces.
+//! - [`policies`]: `failover-sim policies`: every scenario under the seed's design and the
+//!   safe policy, swept side by side (`reports/policies.md`).
 //! - [`sweep`]: `failover-sim sweep` and `merge`: many seeds in parallel child processes,
 //!   shards, statistics, sweep.json and junit.xml; `run --check-determinism`.
 //! - [`fidelity`]: behaviour probes that run against the models in turmoil and against the
@@ -48,6 +50,7 @@ pub mod lab;
 pub mod machine;
 pub mod nemesis;
 pub mod net;
+pub mod policies;
 pub mod real;
 pub mod redis;
 pub mod redundancy;

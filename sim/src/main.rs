@@ -194,6 +194,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every scenario under the seed's design (Debian's 120 s monit cycle, and a tuned 10 s
+    /// one) and under the safe policy, swept over seeds in child processes: writes
+    /// policies.md (pinned seed, median and max of each measure, side by side) and
+    /// policies.json. Long: 3 runs per scenario and seed, seed-design runs lengthened so
+    /// their cycle can detect anything.
+    Policies {
+        /// Scenario files (default: every *.toml in scenarios/).
+        scenarios: Vec<PathBuf>,
+        /// Seeds the medians and maxima cover: A..=B, A..B, N or a comma list; the pinned
+        /// seeds are run as well.
+        #[arg(long, default_value = "1..=50")]
+        seeds: String,
+        /// Parallel workers, 1 to 256 (default: the available cores).
+        #[arg(long, value_parser = bounds::jobs)]
+        jobs: Option<usize>,
+        /// Where policies.md and policies.json go (policies-notes.md there is appended).
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Where the variant scenario files and the sweep's sweep.json go.
+        #[arg(long, default_value = "target/failover-sim/policies")]
+        work: PathBuf,
+        /// Wall-clock seconds a run may take before it is killed, 0.001 to 86400.
+        #[arg(long, default_value_t = 600.0, value_parser = bounds::timeout)]
+        timeout: f64,
+        /// Print policies.json instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run behaviour probes against the models (and, with --real, against real
     /// redis-server and haproxy on loopback) and print what each saw.
     Probes {
@@ -327,6 +355,23 @@ fn main() -> ExitCode {
             seed,
             exit_with_parent,
         } => cli::sweep::sweep_seed(&scenario, seed, exit_with_parent),
+        Command::Policies {
+            scenarios,
+            seeds,
+            jobs,
+            out,
+            work,
+            timeout,
+            json,
+        } => cli::policies::run_policies(&cli::policies::Args {
+            scenarios,
+            seeds,
+            jobs,
+            out,
+            work,
+            timeout_s: timeout,
+            json,
+        }),
         Command::Probes {
             names,
             real,

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use failover::config::ControllerConfig;
+use failover::config::{ControllerConfig, Policy};
 use failover::layout::Topology;
+use failover::plan::SAFE_FAILED_REDIS;
 
 use serde::Serialize;
 
@@ -109,15 +110,27 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
     run_inner(scenario, seed, &trace)
 }
 
-/// The controller's settings from the scenario's `[failover]` table.
+/// The controller's settings from the scenario's `[failover]` table: its policy's
+/// profile, with the scenario's interval and fail count.
 pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
     let interval = scenario.failover.interval.as_millis().max(1);
-    ControllerConfig {
-        interval_ms: interval,
-        fail_count: scenario.failover.fail_count.max(1),
-        // A poll must end before the next cycle starts.
-        poll_timeout_ms: (interval * 4 / 5).max(1),
-        ..ControllerConfig::default()
+    let fail_count = scenario.failover.fail_count.max(1);
+    match scenario.failover.policy {
+        // monit's tests wait for each other, each up to its 5 s connect timeout.
+        Policy::Seed => ControllerConfig {
+            interval_ms: interval,
+            fail_count,
+            ..ControllerConfig::seed_profile()
+        },
+        Policy::Safe => ControllerConfig {
+            interval_ms: interval,
+            fail_count,
+            // A poll must end before the next cycle starts.
+            poll_timeout_ms: (interval * 4 / 5).max(1),
+            // Fenced before the promotion, which then waits for no `del server`.
+            failed_redis: SAFE_FAILED_REDIS.to_vec(),
+            ..ControllerConfig::default()
+        },
     }
 }
 
@@ -130,6 +143,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let options = LabOptions {
         seed,
         topology: scenario.topology.lab(),
+        policy: scenario.failover.policy,
         tick: scenario.topology.tick.to_std(),
         latency,
         // Room after the run for the final check and read-back.
@@ -191,6 +205,8 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
     let trace = trace.events();
     let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
     input.faults = summary.faults.clone();
+    input.actions = scenario.faults.iter().map(|f| f.action.clone()).collect();
+    input.proxies = scenario.topology.lab().proxies;
     input.final_state = final_state.clone();
     input.redundant_at_ms = summary.redundant_at_ms;
     let analysis = checker::analyze(&input);

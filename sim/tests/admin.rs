@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use failover::admin::{AdminError, CheckParams, HaproxyAdmin, RedisAdmin};
+use failover::config::Policy;
 use failover::layout::Topology;
 use failover::observation::RedisStatus;
 use sim::haproxy::{presets, run_haproxy};
@@ -67,7 +68,12 @@ fn lab() -> turmoil::Sim<'static> {
         seed: 1,
         processes: vec![(
             "haproxy".to_string(),
-            factory(|ctx| run_haproxy(presets::haproxy_node(&Topology::seed(), "haproxy1"), ctx)),
+            factory(|ctx| {
+                run_haproxy(
+                    presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
+                    ctx,
+                )
+            }),
         )],
     };
     machine(&mut sim, "haproxy1", spec);
@@ -266,6 +272,33 @@ fn remove_add_and_readdress_haproxy_servers() {
         let rows = admin.servers("haproxy1", BACKEND).await?;
         let row = rows.iter().find(|r| r.name == "redis1b").expect("listed");
         assert_eq!((row.addr.clone(), row.port), (ip("redis2"), 9002));
+        Ok(())
+    });
+    sim.run().unwrap();
+}
+
+#[test]
+fn fence_puts_a_server_in_maintenance_and_keeps_it() {
+    let mut sim = lab();
+    sim.client("controller", async {
+        let admin = haproxy();
+        sleep(Duration::from_millis(100)).await;
+        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        // A retried step: already in maintenance is fenced.
+        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        assert_eq!(
+            admin
+                .status("haproxy1", BACKEND, "redis1")
+                .await?
+                .as_deref(),
+            Some("MAINT")
+        );
+        // Still there: deleting it is the later UnregisterRedis step's.
+        let rows = admin.servers("haproxy1", BACKEND).await?;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].admin_state & 0x01, 0x01, "forced maint");
+        // A server already deleted counts as fenced.
+        admin.fence_server("haproxy1", BACKEND, "gone").await?;
         Ok(())
     });
     sim.run().unwrap();

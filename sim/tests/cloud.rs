@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use failover::config::Policy;
 use failover::effects::{Cloud, CloudError, InstanceState};
 use failover::layout::{MachineInfo, MachineRole, Topology};
 use failover::resp::{render, RespConnection};
@@ -33,6 +34,7 @@ fn lab<'a>() -> Lab<'a> {
     Lab {
         sim,
         topology: Topology::seed(),
+        policy: Policy::Safe,
         machines: BTreeMap::new(),
         dead: Default::default(),
         network: sim::lab::network::Network::new(Duration::from_millis(1), 1),

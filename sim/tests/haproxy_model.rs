@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use failover::config::Policy;
 use failover::layout::Topology;
 use sim::haproxy::{presets, run_haproxy, HaproxyConfig};
 use sim::machine::{factory, run_machine, MachineControl, MachineSpec, ProcessCommand};
@@ -172,7 +173,7 @@ fn secs(d: Duration) -> f64 {
 #[test]
 fn routes_to_the_master_and_fails_over_to_the_backup_when_it_dies() {
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         30,
         [true, true],
     );
@@ -202,7 +203,7 @@ fn routes_to_the_master_and_fails_over_to_the_backup_when_it_dies() {
 #[test]
 fn a_demoted_master_fails_by_timeout_and_its_sessions_are_shut_down() {
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         30,
         [true, true],
     );
@@ -239,7 +240,7 @@ fn a_demoted_master_fails_by_timeout_and_its_sessions_are_shut_down() {
 #[test]
 fn no_server_available_accepts_then_closes_at_once() {
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         20,
         [false, false],
     );
@@ -262,7 +263,7 @@ fn no_server_available_accepts_then_closes_at_once() {
 #[test]
 fn runtime_api_replies_like_haproxy() {
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         20,
         [true, false],
     );
@@ -320,7 +321,7 @@ fn runtime_api_replies_like_haproxy() {
 fn ready_after_maint_routes_to_a_replica_but_drain_then_ready_does_not() {
     // redis1 is a replica, redis2 the master (a backup).
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         30,
         [false, true],
     );
@@ -359,10 +360,10 @@ fn rendered_config_passes_haproxy_check() {
     let dir = tempfile::tempdir().unwrap();
     let ten = Topology::with_redis_ports(10).unwrap();
     for config in [
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
-        presets::app_local(&Topology::seed()),
-        presets::haproxy_node(&ten, "haproxy1"),
-        presets::app_local(&ten),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
+        presets::app_local(&Topology::seed(), Policy::Safe),
+        presets::haproxy_node(&ten, "haproxy1", Policy::Safe),
+        presets::app_local(&ten, Policy::Safe),
     ] {
         let mut with_options = config.clone();
         with_options.timeout_check = Some(Duration::from_millis(700));
@@ -407,7 +408,7 @@ fn rendered_config_passes_haproxy_check() {
 
 #[test]
 fn config_round_trips_through_json() {
-    let config = presets::haproxy_node(&Topology::seed(), "haproxy1");
+    let config = presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe);
     let json = serde_json::to_string(&config).unwrap();
     assert!(json.contains("\"inter\":1000"));
     let back: HaproxyConfig = serde_json::from_str(&json).unwrap();
@@ -419,7 +420,7 @@ fn config_round_trips_through_json() {
 #[test]
 fn a_session_lets_go_of_its_server_only_during_the_turnaround_of_a_refused_connect() {
     let mut lab = lab(
-        presets::haproxy_node(&Topology::seed(), "haproxy1"),
+        presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Safe),
         30,
         [true, false],
     );

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use failover::config::Policy;
 use failover::layout::Topology;
 use judge::history::{History, Phase};
 use scenario::processes_of;
@@ -43,7 +44,7 @@ fn servers(list: &[(&str, u16, bool)]) -> Vec<(String, String, u16, bool)> {
 fn the_seed_topology_is_the_seed_lab() {
     let seed = Topology::seed();
     assert_eq!(
-        routes(&presets::haproxy_node(&seed, "haproxy1")),
+        routes(&presets::haproxy_node(&seed, "haproxy1", Policy::Safe)),
         vec![
             (
                 8001,
@@ -58,7 +59,7 @@ fn the_seed_topology_is_the_seed_lab() {
         ]
     );
     assert_eq!(
-        routes(&presets::app_local(&seed)),
+        routes(&presets::app_local(&seed, Policy::Safe)),
         vec![
             (
                 7001,
@@ -72,7 +73,10 @@ fn the_seed_topology_is_the_seed_lab() {
             ),
         ]
     );
-    assert_eq!(presets::app_local(&seed).stats_port, Some(9999));
+    assert_eq!(
+        presets::app_local(&seed, Policy::Safe).stats_port,
+        Some(9999)
+    );
     assert_eq!(WorkloadConfig::default().ports, vec![7001, 7002]);
 }
 
@@ -83,6 +87,7 @@ fn machines_run_the_processes_faults_may_name() {
         for machine in t.machines() {
             let spec = machine_spec(
                 &t,
+                Policy::Safe,
                 &machine,
                 1,
                 &WorkloadConfig::default(),
@@ -104,7 +109,7 @@ fn machines_run_the_processes_faults_may_name() {
 #[test]
 fn ten_ports_route_every_port_through_both_proxies() {
     let t = Topology::with_redis_ports(10).unwrap();
-    let node = routes(&presets::haproxy_node(&t, "haproxy2"));
+    let node = routes(&presets::haproxy_node(&t, "haproxy2", Policy::Safe));
     assert_eq!(node.len(), 10);
     assert_eq!(
         node[9],
@@ -114,7 +119,7 @@ fn ten_ports_route_every_port_through_both_proxies() {
             servers(&[("redis1", 9010, false), ("redis2", 9010, true)])
         )
     );
-    let app = routes(&presets::app_local(&t));
+    let app = routes(&presets::app_local(&t, Policy::Safe));
     assert_eq!(
         app.iter().map(|r| r.0).collect::<Vec<_>>(),
         (7001..=7010).collect::<Vec<_>>()

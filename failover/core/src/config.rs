@@ -4,15 +4,72 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::BudgetConfig;
 use crate::error::ConfigError;
 use crate::layout::{Layout, MachineInfo};
-use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS};
+use crate::plan::{StepKind, FAILED_HAPROXY, FAILED_REDIS, SAFE_FAILED_REDIS};
+
+/// Which failover design a deployment runs: the seed's as written, or the safe one. A
+/// typed value wherever it crosses a boundary (scenario files, the lab, reports), never
+/// a string.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// The seed as written: monit's cycle (Debian's 120 s) with a 5 s connect timeout and
+    /// tests one after another, 3 cycles in a row, haproxy checks `inter 5s fall 3`, the
+    /// bash script's step order. Kept so that what the seed's design loses is measured.
+    Seed,
+    /// The library's own design, the default.
+    #[default]
+    Safe,
+}
+
+impl Policy {
+    /// Every policy, in the order reports and messages list them.
+    pub const ALL: [Policy; 2] = [Policy::Seed, Policy::Safe];
+
+    /// The name a scenario file and a report use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Seed => "seed",
+            Policy::Safe => "safe",
+        }
+    }
+}
+
+/// Which replica a failed master's plan promotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Promotion {
+    /// The seed's "the remaining redis": the first other machine whose polls succeed.
+    AnySurvivor,
+    /// The reachable, synced replica with the largest offset whose link has been down at
+    /// most `max_link_down_ms` (see [`crate::promotion`]); none, and nothing is promoted.
+    ByData { max_link_down_ms: u64 },
+}
+
+/// How a detection cycle sends its polls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PollOrder {
+    /// Every poll at the cycle's start; the cycle closes when the next one is due, every
+    /// `interval_ms` (what the lab's controller has done from the start).
+    #[default]
+    AtOnce,
+    /// One poll after another, each waiting for the previous answer or its timeout, as
+    /// monit runs a cycle's tests; the next cycle starts `interval_ms` after the last
+    /// answer (monit sleeps `set daemon` seconds between cycles), so a cycle with silent
+    /// machines lasts longer by their timeouts.
+    OneAfterAnother,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControllerConfig {
     /// Time between detection cycles (monit's poll interval).
     pub interval_ms: u64,
+    /// Whether a cycle's polls go out together or one after another.
+    pub polls: PollOrder,
     /// Failed cycles in a row before a machine is declared failed (the seed's 3).
     pub fail_count: u32,
     /// How long one poll may take; below `interval_ms` so a cycle's results are in before
@@ -39,12 +96,21 @@ pub struct ControllerConfig {
     /// The recovery plans, as lists of named steps.
     pub failed_redis: Vec<StepKind>,
     pub failed_haproxy: Vec<StepKind>,
+    /// A redis machine is failed only when the haproxies' `show stat` agrees with monit
+    /// (see [`crate::quorum`]). Off, monit alone decides, as in the seed.
+    pub quorum: bool,
+    /// Which replica takes over a failed master.
+    pub promotion: Promotion,
+    /// No second failover of a port within a window, bounded launches (see
+    /// [`crate::budget`]); `None`: no bound, as in the seed.
+    pub budget: Option<BudgetConfig>,
 }
 
 impl Default for ControllerConfig {
     fn default() -> Self {
         Self {
             interval_ms: 1000,
+            polls: PollOrder::AtOnce,
             fail_count: 3,
             poll_timeout_ms: 800,
             retry_min_ms: 1000,
@@ -56,6 +122,42 @@ impl Default for ControllerConfig {
             check_rise: 2,
             failed_redis: FAILED_REDIS.to_vec(),
             failed_haproxy: FAILED_HAPROXY.to_vec(),
+            quorum: true,
+            promotion: Promotion::ByData {
+                max_link_down_ms: Self::MAX_LINK_DOWN_MS,
+            },
+            budget: Some(BudgetConfig::default()),
+        }
+    }
+}
+
+impl ControllerConfig {
+    /// Debian's monit: `set daemon 120`.
+    pub const MONIT_CYCLE_MS: u64 = 120_000;
+    /// monit's default connection timeout.
+    pub const MONIT_TIMEOUT_MS: u64 = 5_000;
+    /// The seed's haproxy checks: "three unsuccessful attempts each in 5 seconds".
+    pub const SEED_CHECK_INTER_MS: u64 = 5_000;
+    /// The longest a replica's link may have been down for it to be promoted: well above
+    /// a detection's few seconds (a killed master's replica sees its link go at once),
+    /// well below the minutes after which it may miss any amount.
+    pub const MAX_LINK_DOWN_MS: u64 = 30_000;
+
+    /// The seed as written: monit's cycle, its 5 s connect timeout, tests one after
+    /// another, 3 cycles in a row, servers added with `inter 5s fall 3`, the bash script's
+    /// step lists.
+    pub fn seed_profile() -> Self {
+        Self {
+            interval_ms: Self::MONIT_CYCLE_MS,
+            polls: PollOrder::OneAfterAnother,
+            fail_count: 3,
+            poll_timeout_ms: Self::MONIT_TIMEOUT_MS,
+            check_inter_ms: Self::SEED_CHECK_INTER_MS,
+            check_fall: 3,
+            quorum: false,
+            promotion: Promotion::AnySurvivor,
+            budget: None,
+            ..Self::default()
         }
     }
 }
@@ -74,9 +176,10 @@ pub struct Deployment {
 }
 
 /// Orders a recovery plan must respect: the first step before the second.
+/// Besides these, the step that stops routing to the old master (`FenceRedis` where the
+/// plan has it, else `UnregisterRedis`) comes before `PromoteSurvivor`.
 const REDIS_ORDER: &[(StepKind, StepKind)] = &[
     (StepKind::Unmonitor, StepKind::PromoteSurvivor),
-    (StepKind::UnregisterRedis, StepKind::PromoteSurvivor),
     (StepKind::Launch, StepKind::WaitReachable),
     (StepKind::WaitReachable, StepKind::MakeReplica),
     (StepKind::WaitReachable, StepKind::RegisterRedis),
@@ -102,23 +205,37 @@ impl ControllerConfig {
             ("fail_count", u64::from(self.fail_count)),
             ("retry_min_ms", self.retry_min_ms),
             ("capacity_retry_ms", self.capacity_retry_ms),
+            // No launch at all would leave every failed machine unreplaced.
+            (
+                "budget.launches_per_hour",
+                self.budget.map_or(1, |b| u64::from(b.launches_per_hour)),
+            ),
         ];
         if let Some((setting, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError::Zero {
                 setting: setting.to_string(),
             });
         }
-        if self.poll_timeout_ms >= self.interval_ms {
+        // Polls one after another wait for each other, so a cycle may outlast its interval.
+        if self.polls == PollOrder::AtOnce && self.poll_timeout_ms >= self.interval_ms {
             return Err(ConfigError::PollTimeout {
                 poll_timeout_ms: self.poll_timeout_ms,
                 interval_ms: self.interval_ms,
             });
         }
+        let fenced = self.failed_redis.contains(&StepKind::FenceRedis);
+        let (redis_steps, stop_routing) = if fenced {
+            (SAFE_FAILED_REDIS, StepKind::FenceRedis)
+        } else {
+            (FAILED_REDIS, StepKind::UnregisterRedis)
+        };
+        let mut redis_order = REDIS_ORDER.to_vec();
+        redis_order.push((stop_routing, StepKind::PromoteSurvivor));
         check_plan(
             "failed_redis",
             &self.failed_redis,
-            FAILED_REDIS,
-            REDIS_ORDER,
+            redis_steps,
+            &redis_order,
         )?;
         check_plan(
             "failed_haproxy",

@@ -18,12 +18,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ControllerConfig, Deployment};
+use crate::budget::Budget;
+use crate::config::{ControllerConfig, Deployment, PollOrder};
+use crate::detection::{SequentialCycle, ANSWER_GRACE_MS};
 use crate::error::{NotReady, RestoreError, StepError};
 use crate::event::Event;
 use crate::layout::{Layout, MachineInfo, MachineRole};
-use crate::observation::{Observation, StepOutput};
+use crate::observation::{Observation, ServerStat, StepOutput};
 use crate::plan::{Operation, Plan, PlanKind, StepKind};
+use crate::promotion::Replication;
+
+mod decision;
 
 /// What the controller asks the shell to do, or tells it happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +61,26 @@ struct Machine {
     failures: u32,
     cycle_failed: bool,
     cycle_ok: bool,
+    /// The redis ports whose poll failed this cycle, and in the last closed one: the
+    /// servers the quorum asks the proxies about.
+    #[serde(default)]
+    cycle_failed_ports: BTreeSet<u16>,
+    #[serde(default)]
+    failed_ports: BTreeSet<u16>,
+}
+
+impl Machine {
+    fn new(info: MachineInfo, monitored: bool) -> Self {
+        Machine {
+            info,
+            monitored,
+            failures: 0,
+            cycle_failed: false,
+            cycle_ok: false,
+            cycle_failed_ports: BTreeSet::new(),
+            failed_ports: BTreeSet::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +95,9 @@ pub struct Controller {
     now_ms: u64,
     /// When the next detection cycle is due.
     next_cycle_ms: u64,
+    /// The cycle under way when polls go one after another (`PollOrder::OneAfterAnother`).
+    #[serde(default)]
+    sequence: SequentialCycle,
     layout: Layout,
     machines: BTreeMap<String, Machine>,
     masters: BTreeMap<u16, String>,
@@ -80,6 +108,15 @@ pub struct Controller {
     seen_healthy: BTreeSet<String>,
     /// Machines already reported as not recoverable, so the event is not repeated.
     reported: BTreeSet<String>,
+    /// Each haproxy's last `show stat` answer; none while its polls fail.
+    #[serde(default)]
+    views: BTreeMap<String, Vec<ServerStat>>,
+    /// What the polls say of each redis server (machine, then port), for promotion.
+    #[serde(default)]
+    replication: BTreeMap<String, BTreeMap<u16, Replication>>,
+    /// Failovers and launches spent, against `config.budget`.
+    #[serde(default)]
+    budget: Budget,
     /// Plans that finished, for reports and for the property tests.
     finished: Vec<Plan>,
 }
@@ -102,25 +139,24 @@ impl Controller {
         let machines = deployment
             .machines
             .into_iter()
-            .map(|info| {
-                (
-                    info.name.clone(),
-                    Machine {
-                        info,
-                        monitored: true,
-                        failures: 0,
-                        cycle_failed: false,
-                        cycle_ok: false,
-                    },
-                )
-            })
+            .map(|info| (info.name.clone(), Machine::new(info, true)))
             .collect::<BTreeMap<_, _>>();
         let seen_healthy = machines.keys().cloned().collect();
+        let replication = machines
+            .values()
+            .filter(|m| m.info.role == MachineRole::Redis)
+            .map(|m| {
+                let ports = deployment.layout.redis_ports.iter();
+                let servers = ports.map(|p| (*p, Replication::in_deployment())).collect();
+                (m.info.name.clone(), servers)
+            })
+            .collect();
         Self {
             config,
             epoch,
             now_ms,
             next_cycle_ms: now_ms,
+            sequence: SequentialCycle::default(),
             layout: deployment.layout,
             machines,
             masters: deployment.masters,
@@ -129,6 +165,9 @@ impl Controller {
             next_plan: 1,
             seen_healthy,
             reported: BTreeSet::new(),
+            views: BTreeMap::new(),
+            replication,
+            budget: Budget::default(),
             finished: Vec::new(),
         }
     }
@@ -160,6 +199,8 @@ impl Controller {
         };
         c.now_ms = now_ms;
         c.next_cycle_ms = rebase(c.next_cycle_ms);
+        // Detection starts over: the old process's polls will not be answered.
+        c.sequence = SequentialCycle::default();
         for plan in c.plans.values_mut().chain(c.finished.iter_mut()) {
             plan.not_before_ms = rebase(plan.not_before_ms);
             plan.started_ms = rebase(plan.started_ms);
@@ -170,7 +211,14 @@ impl Controller {
             m.failures = 0;
             m.cycle_failed = false;
             m.cycle_ok = false;
+            m.cycle_failed_ports.clear();
+            m.failed_ports.clear();
         }
+        c.views.clear();
+        for r in c.replication.values_mut().flat_map(|m| m.values_mut()) {
+            r.link_down_since_ms = r.link_down_since_ms.map(rebase);
+        }
+        c.budget.rebase(rebase);
         Ok(c)
     }
 
@@ -186,11 +234,13 @@ impl Controller {
     /// detection cycle, or sooner a plan step whose wait ends. Never `None`, because
     /// detection never stops. Already past when a step is due now (after a restore).
     pub fn next_deadline(&self) -> u64 {
+        // While a cycle's polls go one after another, the next cycle waits for its end.
+        let detection = self.sequence.deadline().unwrap_or(self.next_cycle_ms);
         self.plans
             .values()
             .filter(|p| !p.in_flight)
             .map(|p| p.not_before_ms)
-            .fold(self.next_cycle_ms, u64::min)
+            .fold(detection, u64::min)
     }
 
     /// Does what is due at `now_ms`: a detection cycle (the last one's polls are counted,
@@ -199,18 +249,80 @@ impl Controller {
     pub fn handle_timeout(&mut self, now_ms: u64) -> Vec<Action> {
         let now_ms = self.advance(now_ms);
         let mut out = Vec::new();
-        if now_ms >= self.next_cycle_ms {
-            self.close_cycle(now_ms, &mut out);
-            self.poll(&mut out);
-            // Cycles keep their cadence; a caller woken late gets one cycle, not every one
-            // it slept through (tokio's `MissedTickBehavior::Delay`).
-            self.next_cycle_ms += self.config.interval_ms;
-            if self.next_cycle_ms <= now_ms {
-                self.next_cycle_ms = now_ms + self.config.interval_ms;
-            }
+        match self.config.polls {
+            PollOrder::AtOnce => self.cycle_at_once(now_ms, &mut out),
+            PollOrder::OneAfterAnother => self.cycle_one_after_another(now_ms, &mut out),
         }
         self.drive_plans(now_ms, &mut out);
         out
+    }
+
+    fn cycle_at_once(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        if now_ms < self.next_cycle_ms {
+            return;
+        }
+        self.close_cycle(now_ms, out);
+        self.poll(out);
+        // Cycles keep their cadence; a caller woken late gets one cycle, not every one
+        // it slept through (tokio's `MissedTickBehavior::Delay`).
+        self.next_cycle_ms += self.config.interval_ms;
+        if self.next_cycle_ms <= now_ms {
+            self.next_cycle_ms = now_ms + self.config.interval_ms;
+        }
+    }
+
+    /// monit's cycle: starts when due; an answer not in by its deadline counts as a
+    /// failed poll and the next poll goes out.
+    fn cycle_one_after_another(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        if let Some(deadline) = self.sequence.deadline() {
+            if now_ms >= deadline {
+                if let Some((machine, port)) = self.sequence.awaited() {
+                    self.polled(&machine, port, false);
+                }
+                self.send_next_poll(now_ms, out);
+            }
+            return;
+        }
+        if now_ms >= self.next_cycle_ms {
+            let mut polls = Vec::new();
+            self.poll(&mut polls);
+            self.sequence.start(polls);
+            self.send_next_poll(now_ms, out);
+        }
+    }
+
+    /// The cycle's next poll, or, when none is left, the cycle's end: failures are
+    /// counted and the next cycle is due an interval from now.
+    fn send_next_poll(&mut self, now_ms: u64, out: &mut Vec<Action>) {
+        let give_up = now_ms + self.config.poll_timeout_ms + ANSWER_GRACE_MS;
+        match self.sequence.next(give_up) {
+            Some(poll) => out.push(poll),
+            None => {
+                self.close_cycle(now_ms, out);
+                self.next_cycle_ms = now_ms + self.config.interval_ms;
+            }
+        }
+    }
+
+    /// A poll's answer: counted at once when polls go out together; one after another,
+    /// only the awaited answer counts, and it sends the next poll.
+    fn answered(
+        &mut self,
+        now_ms: u64,
+        machine: &str,
+        port: Option<u16>,
+        ok: bool,
+        out: &mut Vec<Action>,
+    ) {
+        match self.config.polls {
+            PollOrder::AtOnce => self.polled(machine, port, ok),
+            PollOrder::OneAfterAnother => {
+                if self.sequence.is_awaited(machine, port) {
+                    self.polled(machine, port, ok);
+                    self.send_next_poll(now_ms, out);
+                }
+            }
+        }
     }
 
     /// The caller's clock is monotonic; an earlier time than the last is taken as the last,
@@ -255,9 +367,27 @@ impl Controller {
         let mut out = Vec::new();
         match observation {
             Observation::RedisPolled {
-                machine, result, ..
-            } => self.polled(&machine, result.is_ok()),
-            Observation::HaproxyPolled { machine, result } => self.polled(&machine, result.is_ok()),
+                machine,
+                port,
+                result,
+            } => {
+                if let Some(r) = self
+                    .replication
+                    .get_mut(&machine)
+                    .and_then(|m| m.get_mut(&port))
+                {
+                    r.observe(now_ms, &result);
+                }
+                self.answered(now_ms, &machine, Some(port), result.is_ok(), &mut out)
+            }
+            Observation::HaproxyPolled { machine, result } => {
+                let ok = result.is_ok();
+                match result {
+                    Ok(stats) => self.views.insert(machine.clone(), stats),
+                    Err(_) => self.views.remove(&machine),
+                };
+                self.answered(now_ms, &machine, None, ok, &mut out)
+            }
             Observation::StepFinished { plan, step, result } => {
                 self.step_finished(now_ms, plan, step, result, &mut out)
             }
@@ -286,12 +416,13 @@ impl Controller {
         }
     }
 
-    fn polled(&mut self, machine: &str, ok: bool) {
+    fn polled(&mut self, machine: &str, port: Option<u16>, ok: bool) {
         if let Some(m) = self.machines.get_mut(machine).filter(|m| m.monitored) {
             if ok {
                 m.cycle_ok = true;
             } else {
                 m.cycle_failed = true;
+                m.cycle_failed_ports.extend(port);
             }
         }
     }
@@ -304,9 +435,12 @@ impl Controller {
                 m.failures += 1;
             } else if m.cycle_ok {
                 m.failures = 0;
+                // Recovered: a later failure is a new incident, reported again.
+                self.reported.remove(&m.info.name);
             }
             m.cycle_failed = false;
             m.cycle_ok = false;
+            m.failed_ports = std::mem::take(&mut m.cycle_failed_ports);
             if m.failures >= self.config.fail_count {
                 failed.push(m.info.name.clone());
             }
@@ -327,30 +461,11 @@ impl Controller {
             return;
         }
         let failed = self.machines[name].info.clone();
-        let survivor = self
-            .machines
-            .values()
-            .filter(|m| {
-                m.monitored
-                    && m.info.role == failed.role
-                    && m.info.name != failed.name
-                    && m.failures == 0
-                    && !self.in_a_plan(&m.info.name)
-            })
-            .map(|m| m.info.clone())
-            .next();
-        // A redis plan promotes its survivor; a proxy plan rebuilds from the controller's
-        // own picture and needs no other proxy alive.
-        if survivor.is_none() && failed.role == MachineRole::Redis {
-            if self.reported.insert(name.to_string()) {
-                out.push(Action::Event(Event::CannotRecover {
-                    machine: name.to_string(),
-                    why: format!("no healthy {:?} machine is left to take over", failed.role)
-                        .to_lowercase(),
-                }));
-            }
-            return;
+        let survivor = match self.decide(now_ms, &failed) {
+            Ok(survivor) => survivor,
+            Err(why) => return self.hold(name, why, out),
         };
+        self.spend_budget(now_ms, &failed);
         self.reported.remove(name);
         out.push(Action::Event(Event::MachineFailed {
             machine: name.to_string(),
@@ -453,6 +568,15 @@ impl Controller {
         };
         Ok(match kind {
             StepKind::UnregisterRedis => Operation::Unregister {
+                proxies: self.proxies(),
+                backends: layout
+                    .redis_ports
+                    .iter()
+                    .map(|p| layout.backend(*p))
+                    .collect(),
+                server: plan.failed.name.clone(),
+            },
+            StepKind::FenceRedis => Operation::Fence {
                 proxies: self.proxies(),
                 backends: layout
                     .redis_ports
@@ -672,19 +796,18 @@ impl Controller {
             StepKind::Terminate => {
                 self.machines.remove(&plan.failed.name);
                 self.seen_healthy.remove(&plan.failed.name);
+                self.replication.remove(&plan.failed.name);
+                self.views.remove(&plan.failed.name);
             }
             StepKind::Launch => {
                 if let StepOutput::Launched(info) = output {
-                    self.machines.insert(
-                        info.name.clone(),
-                        Machine {
-                            info: info.clone(),
-                            monitored: false,
-                            failures: 0,
-                            cycle_failed: false,
-                            cycle_ok: false,
-                        },
-                    );
+                    self.machines
+                        .insert(info.name.clone(), Machine::new(info.clone(), false));
+                    if info.role == MachineRole::Redis {
+                        let ports = self.layout.redis_ports.iter();
+                        let servers = ports.map(|p| (*p, Replication::launched())).collect();
+                        self.replication.insert(info.name.clone(), servers);
+                    }
                     self.plans.get_mut(&id).expect("plan exists").replacement = Some(info.clone());
                 }
             }
@@ -709,6 +832,7 @@ impl Controller {
                 }
             }
             StepKind::UnregisterRedis
+            | StepKind::FenceRedis
             | StepKind::MakeReplica
             | StepKind::RegisterRedis
             | StepKind::ConfigureHaproxy => {}

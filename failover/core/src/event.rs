@@ -9,9 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::Refusal;
 use crate::error::StepError;
 use crate::layout::MachineRole;
 use crate::plan::{PlanKind, StepKind};
+use crate::promotion::Ineligible;
 
 /// Where an haproxy server went: haproxy logs "is UP", "is DOWN" and "is going DOWN for
 /// maintenance".
@@ -23,6 +25,62 @@ pub enum ServerStatus {
     Maint,
 }
 
+/// Why a machine monit failed is not failed over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unrecoverable {
+    /// No other healthy machine of its role is left to take over.
+    NoSurvivor { role: MachineRole },
+    /// Proxies still route to it: monit is the one cut off (see `crate::quorum`).
+    MonitorCutOff { proxies: Vec<String> },
+    /// No proxy answered, so nobody confirms monit's view.
+    Unconfirmed,
+    /// No replica may be promoted (see `crate::promotion`): each one and why not.
+    NoEligibleReplica { rejected: Vec<(String, Ineligible)> },
+    /// The anti-flapping window or the launch budget refuses (see `crate::budget`).
+    Budget(Refusal),
+}
+
+impl std::fmt::Display for Unrecoverable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unrecoverable::NoSurvivor { role } => {
+                write!(f, "no healthy {} machine is left to take over", role.name())
+            }
+            Unrecoverable::MonitorCutOff { proxies } => write!(
+                f,
+                "monit's polls fail but {} still route to it: monit is cut off",
+                proxies.join(", ")
+            ),
+            Unrecoverable::Unconfirmed => {
+                write!(f, "monit's polls fail and no haproxy answered to confirm")
+            }
+            Unrecoverable::NoEligibleReplica { rejected } => {
+                write!(f, "no replica may be promoted:")?;
+                for (machine, why) in rejected {
+                    write!(f, " {machine} ({why:?})")?;
+                }
+                Ok(())
+            }
+            Unrecoverable::Budget(refusal) => write!(f, "{refusal}"),
+        }
+    }
+}
+
+impl Unrecoverable {
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Unrecoverable::NoSurvivor { .. } => "no-survivor",
+            Unrecoverable::MonitorCutOff { .. } => "monitor-cut-off",
+            Unrecoverable::Unconfirmed => "unconfirmed",
+            Unrecoverable::NoEligibleReplica { .. } => "no-eligible-replica",
+            Unrecoverable::Budget(Refusal::Flapping { .. }) => "flapping",
+            Unrecoverable::Budget(Refusal::LaunchBudget { .. }) => "launch-budget",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -32,10 +90,11 @@ pub enum Event {
         machine: String,
         failures: u32,
     },
-    /// A failed machine cannot be recovered now.
+    /// A machine monit failed is not failed over now: an alert for a person (failoverd
+    /// counts it), said once until the reason goes away.
     CannotRecover {
         machine: String,
-        why: String,
+        why: Unrecoverable,
     },
     PlanStarted {
         plan: u64,

@@ -18,6 +18,15 @@ pub enum MachineRole {
     Haproxy,
 }
 
+impl MachineRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            MachineRole::Redis => "redis",
+            MachineRole::Haproxy => "haproxy",
+        }
+    }
+}
+
 /// A machine the controller knows: its name, the address to reach it, and the cloud
 /// instance behind it (if the controller launched it or was told).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,10 @@
 //! - [`controller`]: the state machine: detection (a machine failing `fail_count` cycles in
 //!   a row is failed) and recovery plans run step by step, with backoff; serializable, so
 //!   a restarted controller resumes.
+//! - The safe policy's parts: [`quorum`] (a master is failed only when monit and the
+//!   haproxies agree), [`promotion`] (the replica with the most data), [`budget`] (no
+//!   flapping, bounded launches).
+//! - [`detection`]: monit's cycle, its polls one after another (the seed profile).
 //! - [`plan`]: recovery plans as data (the seed's step lists) and the idempotent
 //!   operations a step becomes once the plan knows its machines.
 //! - [`observation`]: what the controller is told: polls and step results.
@@ -23,10 +27,14 @@
 //! The async shell that feeds it (polls, steps, the store) is the `failover` crate, which
 //! re-exports these modules under the same names.
 
+pub mod budget;
 pub mod config;
 pub mod controller;
+pub mod detection;
 pub mod error;
 pub mod event;
 pub mod layout;
 pub mod observation;
 pub mod plan;
+pub mod promotion;
+pub mod quorum;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ServerError, StepError};
+use crate::event::ServerStatus;
 use crate::layout::MachineInfo;
 
 /// A redis server's answer to the health poll (PING, then INFO replication).
@@ -17,6 +18,16 @@ pub enum RedisStatus {
         link_up: bool,
         offset: u64,
     },
+}
+
+/// One server row of an haproxy's `show stat`: what that proxy sees of one redis server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStat {
+    pub backend: String,
+    pub server: String,
+    pub status: ServerStatus,
+    /// UP but its last checks failed (`UP 1/3`): haproxy's count toward DOWN has begun.
+    pub checks_failing: bool,
 }
 
 /// What a step produced, when it produces something.
@@ -39,10 +50,10 @@ pub enum Observation {
         port: u16,
         result: Result<RedisStatus, ServerError>,
     },
-    /// One haproxy's poll (its runtime API answered `show stat`, or not).
+    /// One haproxy's poll: the server rows of its `show stat`, or why it did not answer.
     HaproxyPolled {
         machine: String,
-        result: Result<(), ServerError>,
+        result: Result<Vec<ServerStat>, ServerError>,
     },
     /// A step of a recovery plan finished.
     StepFinished {

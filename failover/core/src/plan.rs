@@ -13,6 +13,11 @@ pub enum StepKind {
     Unmonitor,
     /// Take the failed redis machine's servers out of every healthy redis proxy.
     UnregisterRedis,
+    /// Fence the failed redis machine: its servers in maintenance on every monitored
+    /// proxy, so none routes to it once a replica is promoted. Unlike `UnregisterRedis` it
+    /// does not wait for `del server`, which haproxy refuses while sessions are attached
+    /// (about a minute after a silent death): maint alone stops routing.
+    FenceRedis,
     /// Make the surviving redis machine master on every port where it is a replica.
     PromoteSurvivor,
     /// Terminate the failed machine's instance.
@@ -53,6 +58,22 @@ pub const FAILED_REDIS: &[StepKind] = &[
     StepKind::Monitor,
 ];
 
+/// The safe policy's `failed_redis`: fenced (maint on every proxy) before the promotion,
+/// the old master's machine terminated right after it, and the servers deleted last, once
+/// haproxy allows it, so the promotion never waits on `del server`.
+pub const SAFE_FAILED_REDIS: &[StepKind] = &[
+    StepKind::Unmonitor,
+    StepKind::FenceRedis,
+    StepKind::PromoteSurvivor,
+    StepKind::Terminate,
+    StepKind::Launch,
+    StepKind::WaitReachable,
+    StepKind::MakeReplica,
+    StepKind::RegisterRedis,
+    StepKind::Monitor,
+    StepKind::UnregisterRedis,
+];
+
 /// The seed's `failed_haproxy`, with its manual step 5 (DNS / the app's haproxy) automated.
 pub const FAILED_HAPROXY: &[StepKind] = &[
     StepKind::Unmonitor,
@@ -70,6 +91,12 @@ pub const FAILED_HAPROXY: &[StepKind] = &[
 pub enum Operation {
     /// `set server B/S state maint` + `del server B/S` on each proxy, for each backend.
     Unregister {
+        proxies: Vec<String>,
+        backends: Vec<String>,
+        server: String,
+    },
+    /// `set server B/S state maint` on each proxy, for each backend.
+    Fence {
         proxies: Vec<String>,
         backends: Vec<String>,
         server: String,

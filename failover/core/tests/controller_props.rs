@@ -10,7 +10,7 @@ use failover_core::error::{CloudError, ConfigError, ServerError, StepError};
 use failover_core::event::Event;
 use failover_core::layout::{Layout, MachineInfo, MachineRole};
 use failover_core::observation::{Observation, RedisStatus, StepOutput};
-use failover_core::plan::{Operation, StepKind};
+use failover_core::plan::{Operation, StepKind, SAFE_FAILED_REDIS};
 use proptest::prelude::*;
 
 fn deployment() -> Deployment {
@@ -104,6 +104,8 @@ struct Harness {
     /// Every launch token sent, with the (epoch, plan) that first sent it.
     tokens: BTreeMap<String, (u64, u64)>,
     events: Vec<(u64, Event)>,
+    /// Redis machines put in maintenance on the proxies (a Fence step that succeeded).
+    fenced: BTreeSet<String>,
 }
 
 impl Harness {
@@ -113,10 +115,15 @@ impl Harness {
 
     /// A first controller whose clock reads `clock` when it starts.
     fn starting_at(clock: u64) -> Self {
+        Self::with_config(ControllerConfig::default(), clock)
+    }
+
+    /// A first controller with `config`.
+    fn with_config(config: ControllerConfig, clock: u64) -> Self {
         let d = deployment();
         let names = d.machines.iter().map(|m| m.name.clone()).collect();
         Self {
-            c: Controller::new(ControllerConfig::default(), d, 1, clock),
+            c: Controller::new(config, d, 1, clock),
             now: clock,
             next_epoch: 2,
             down: BTreeSet::new(),
@@ -126,6 +133,7 @@ impl Harness {
             names,
             tokens: BTreeMap::new(),
             events: Vec::new(),
+            fenced: BTreeSet::new(),
         }
     }
 
@@ -184,7 +192,9 @@ impl Harness {
                             reason: "refused".into(),
                         })
                     } else {
-                        Ok(())
+                        // No redis server listed: no proxy vouches for a machine that
+                        // monit finds down, so the quorum follows monit here.
+                        Ok(Vec::new())
                     },
                     machine,
                 }),
@@ -199,6 +209,49 @@ impl Harness {
                                     !monitored.contains(current)
                                         || format!("addr-{current}") == *addr,
                                     "promoting {addr} on {p} while {current} is still monitored"
+                                );
+                                // Fenced plans: no proxy routes to the old master by then.
+                                let fencing =
+                                    self.c.config().failed_redis.contains(&StepKind::FenceRedis);
+                                prop_assert!(
+                                    !fencing
+                                        || self.fenced.contains(current)
+                                        || format!("addr-{current}") == *addr,
+                                    "promoting {addr} on {p} before {current} was fenced"
+                                );
+                            }
+                        }
+                        Operation::Fence {
+                            proxies, server, ..
+                        } => {
+                            // Every proxy the controller watches, answering or not: each
+                            // proxy monitored both before and after this input (one input
+                            // can unmonitor a failed proxy or monitor a new one around the
+                            // fence), and none it never watched.
+                            let now: BTreeSet<String> = self
+                                .c
+                                .monitored()
+                                .iter()
+                                .filter(|m| m.role == MachineRole::Haproxy)
+                                .map(|m| m.addr.clone())
+                                .collect();
+                            let then: BTreeSet<String> =
+                                monitored.iter().map(|m| format!("addr-{m}")).collect();
+                            let fenced: BTreeSet<String> = proxies.iter().cloned().collect();
+                            for p in now.intersection(&then) {
+                                prop_assert!(
+                                    fenced.contains(p),
+                                    "fencing {} without {}",
+                                    server,
+                                    p
+                                );
+                            }
+                            for p in &fenced {
+                                prop_assert!(
+                                    now.contains(p) || then.contains(p),
+                                    "fencing {} on {}",
+                                    server,
+                                    p
                                 );
                             }
                         }
@@ -353,6 +406,10 @@ impl Harness {
                 self.reachable.insert(machine.name.clone());
                 Ok(StepOutput::Done)
             }
+            Operation::Fence { server, .. } => {
+                self.fenced.insert(server.clone());
+                Ok(StepOutput::Done)
+            }
             _ => Ok(StepOutput::Done),
         }
     }
@@ -398,8 +455,10 @@ proptest! {
         first_clock in clock_start(),
         inputs in proptest::collection::vec(input(), 1..300),
         last_clock in clock_start(),
+        safe_plan in any::<bool>(),
     ) {
-        let mut h = Harness::starting_at(first_clock);
+        let config = if safe_plan { safe_plans() } else { ControllerConfig::default() };
+        let mut h = Harness::with_config(config, first_clock);
         for i in inputs {
             h.step(i)?;
         }
@@ -428,6 +487,44 @@ proptest! {
             );
         }
     }
+}
+
+/// The safe policy's plans.
+fn safe_plans() -> ControllerConfig {
+    ControllerConfig {
+        failed_redis: SAFE_FAILED_REDIS.to_vec(),
+        ..ControllerConfig::default()
+    }
+}
+
+#[test]
+fn the_safe_plan_fences_then_promotes_and_deletes_last() {
+    let mut h = Harness::with_config(safe_plans(), 0);
+    h.down.insert("redis1".into());
+    let mut ran = Vec::new();
+    for _ in 0..40 {
+        h.step(Input::Tick).unwrap();
+        while let Some(kind) = h.in_flight_kind() {
+            ran.push(kind);
+            h.step(Input::Finish(Outcome::Ok)).unwrap();
+        }
+    }
+    use StepKind::*;
+    assert_eq!(
+        ran,
+        [
+            FenceRedis,
+            PromoteSurvivor,
+            Terminate,
+            Launch,
+            WaitReachable,
+            MakeReplica,
+            RegisterRedis,
+            UnregisterRedis
+        ]
+    );
+    assert_eq!(h.c.finished_plans().len(), 1);
+    assert_eq!(h.c.masters()[&9001], "redis2");
 }
 
 #[test]
@@ -507,7 +604,7 @@ fn a_restored_controller_moves_its_times_onto_the_new_clock() {
     h.now += 400;
     h.feed(Observation::HaproxyPolled {
         machine: "haproxy1".into(),
-        result: Ok(()),
+        result: Ok(Vec::new()),
     })
     .unwrap();
     assert!(h.in_flight.is_empty());
@@ -635,6 +732,14 @@ fn plans_that_would_break_a_promise_are_rejected() {
         err.to_string(),
         "failed_redis: Unmonitor must come before PromoteSurvivor"
     );
+    // Promoting before the fence would let a proxy route to the old master.
+    let mut c = safe_plans();
+    c.failed_redis.swap(1, 2);
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "failed_redis: FenceRedis must come before PromoteSurvivor"
+    );
+    assert_eq!(safe_plans().validate(), Ok(()));
     let mut c = ControllerConfig::default();
     c.failed_haproxy.pop();
     assert!(matches!(c.validate(), Err(ConfigError::Steps { .. })));

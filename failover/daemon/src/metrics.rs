@@ -19,6 +19,12 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// Why a failed machine was not failed over (`event::Unrecoverable::label`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WhyLabels {
+    pub why: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StepLabels {
     pub step: String,
@@ -34,7 +40,7 @@ pub struct Metrics {
     pub registry: Registry,
     pub polls: Family<PollLabels, Counter>,
     pub machines_failed: Counter,
-    pub cannot_recover: Counter,
+    pub cannot_recover: Family<WhyLabels, Counter>,
     pub plans_started: Family<KindLabels, Counter>,
     pub plans_finished: Family<KindLabels, Counter>,
     pub steps_failed: Family<StepLabels, Counter>,
@@ -57,7 +63,7 @@ impl Default for Metrics {
         let m = Metrics {
             polls: Family::default(),
             machines_failed: Counter::default(),
-            cannot_recover: Counter::default(),
+            cannot_recover: Family::default(),
             plans_started: Family::default(),
             plans_finished: Family::default(),
             steps_failed: Family::default(),
@@ -79,7 +85,7 @@ impl Default for Metrics {
         );
         registry.register(
             "cannot_recover",
-            "Failed machines with no healthy machine of their role to take over",
+            "Failed machines not failed over, by why: no survivor, monitor cut off, unconfirmed, no eligible replica, flapping, launch budget (an alert for a person)",
             m.cannot_recover.clone(),
         );
         registry.register(

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::audit::{AuditLog, Entry};
-use crate::metrics::{KindLabels, MasterLabels, Metrics, PollLabels, StepLabels};
+use crate::metrics::{KindLabels, MasterLabels, Metrics, PollLabels, StepLabels, WhyLabels};
 
 /// The controller's picture, as /status shows it. Holds no credential: the controller
 /// knows none.
@@ -127,8 +127,12 @@ impl DaemonTap {
             Event::MachineFailed { .. } => {
                 m.machines_failed.inc();
             }
-            Event::CannotRecover { .. } => {
-                m.cannot_recover.inc();
+            Event::CannotRecover { why, .. } => {
+                m.cannot_recover
+                    .get_or_create(&WhyLabels {
+                        why: why.label().into(),
+                    })
+                    .inc();
             }
             Event::PlanStarted { kind, .. } => {
                 m.plans_started

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{bounded, AdminError};
+use super::{bounded, stat, AdminError};
 use crate::effects::Connector;
+use crate::observation::ServerStat;
 use crate::runtime_api::runtime_command;
 
 /// One row of `show servers state <backend>`.
@@ -101,17 +102,29 @@ impl<C: Connector> HaproxyAdmin<C> {
 
     /// Whether the runtime API answers: `show stat` must come back with its CSV header.
     pub async fn ping(&self, host: &str) -> Result<(), AdminError> {
+        self.server_stats(host).await.map(|_| ())
+    }
+
+    /// Every server row of `show stat` (not the FRONTEND and BACKEND rows): what this proxy
+    /// sees of each server, as the controller's quorum reads it.
+    pub async fn server_stats(&self, host: &str) -> Result<Vec<ServerStat>, AdminError> {
         let reply = self.command(host, "show stat").await?;
-        if reply.starts_with("# pxname,") {
-            Ok(())
-        } else {
-            Err(AdminError::unexpected(
-                host,
-                self.api_port,
-                "show stat",
-                &reply,
-            ))
-        }
+        stat::parse_stat_csv(&reply)
+            .map(|rows| stat::server_stats(&rows))
+            .ok_or_else(|| AdminError::unexpected(host, self.api_port, "show stat", &reply))
+    }
+
+    /// Stops routing to `backend/server` at once: maintenance (which also closes its
+    /// sessions when it has `on-marked-down shutdown-sessions`). A server that is gone
+    /// counts as fenced, so a retried step succeeds. Deleting it is left to
+    /// [`remove_everywhere`](Self::remove_everywhere), which waits out the retries.
+    pub async fn fence_server(
+        &self,
+        host: &str,
+        backend: &str,
+        server: &str,
+    ) -> Result<(), AdminError> {
+        self.maintain(host, backend, server).await
     }
 
     /// Takes `backend/server` out for good: maintenance, the connect retries' turnarounds,
@@ -128,21 +141,24 @@ impl<C: Connector> HaproxyAdmin<C> {
     }
 
     /// [`remove_server`](Self::remove_server) on every proxy and backend at once: every
-    /// proxy stops routing first, then one wait for all, not one per server. A retried
-    /// call finds them in maintenance already and waits no more.
+    /// proxy stops routing first, then one wait for all, not one per server. Once every
+    /// server is gone, a retried call waits no more.
     pub async fn remove_everywhere(
         &self,
         hosts: &[String],
         backends: &[String],
         server: &str,
     ) -> Result<(), AdminError> {
-        let mut taken_out = false;
+        // Waits whenever a server is still there, even one already in maintenance: a
+        // fence step may have set it a moment ago, and haproxy does not say when.
+        let mut present = false;
         for host in hosts {
             for backend in backends {
-                taken_out |= self.maintain(host, backend, server).await?;
+                present |= self.status(host, backend, server).await?.is_some();
+                self.maintain(host, backend, server).await?;
             }
         }
-        if taken_out {
+        if present {
             tokio::time::sleep(TURNAROUND_WAIT).await;
         }
         for host in hosts {
@@ -154,19 +170,13 @@ impl<C: Connector> HaproxyAdmin<C> {
     }
 
     /// `set server B/S state maint`: no new session goes to it, and its sessions are closed
-    /// when it has `on-marked-down shutdown-sessions`. True when this call took it out of
-    /// service (so a deletion must wait [`TURNAROUND_WAIT`]); false when it was already in
-    /// maintenance, as on a retried step, or is gone.
-    async fn maintain(&self, host: &str, backend: &str, server: &str) -> Result<bool, AdminError> {
-        let was_maint = match self.status(host, backend, server).await? {
-            None => return Ok(false),
-            Some(status) => status.starts_with("MAINT"),
-        };
+    /// when it has `on-marked-down shutdown-sessions`. A server that is gone is fine.
+    async fn maintain(&self, host: &str, backend: &str, server: &str) -> Result<(), AdminError> {
         let maint = format!("set server {backend}/{server} state maint");
         let reply = self.command(host, &maint).await?;
         match reply.trim_end() {
-            "" if reply == "\n" => Ok(!was_maint),
-            "No such server." => Ok(false),
+            "" if reply == "\n" => Ok(()),
+            "No such server." => Ok(()),
             _ => Err(AdminError::unexpected(host, self.api_port, &maint, &reply)),
         }
     }
@@ -410,8 +420,6 @@ fn parse_servers_state(reply: &str, backend: &str) -> Option<Vec<ServerRow>> {
 
 /// Finds `backend/server` in `show stat`'s CSV by the header's column names. `None` when
 /// the reply is not that CSV; `Some(None)` when it has no such row.
-use super::stat;
-
 fn parse_stat(reply: &str, backend: &str, server: &str) -> Option<Option<StatRow>> {
     let rows = stat::parse_stat_csv(reply)?;
     let Some(row) = stat::find(&rows, backend, server) else {

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::event::ServerStatus;
+use crate::observation::ServerStat;
+
 /// One row of `show stat`: column name → value.
 pub type StatRow = BTreeMap<String, String>;
 
@@ -37,6 +40,31 @@ pub fn col<'a>(row: &'a StatRow, name: &str) -> &'a str {
     row.get(name).map(String::as_str).unwrap_or("")
 }
 
+/// The server rows (not FRONTEND, BACKEND), each with the status it routes by. `UP 1/3`
+/// (going down: up, its checks failing) and `no check` still take traffic; `DOWN 1/2`
+/// (coming up) does not yet; `DRAIN` takes no new sessions, as maintenance; `NOLB` and
+/// the like count as up.
+pub fn server_stats(rows: &[StatRow]) -> Vec<ServerStat> {
+    rows.iter()
+        .filter(|r| !matches!(col(r, "svname"), "FRONTEND" | "BACKEND" | ""))
+        .map(|r| {
+            let status = col(r, "status");
+            ServerStat {
+                backend: col(r, "pxname").to_string(),
+                server: col(r, "svname").to_string(),
+                status: if status.starts_with("DOWN") {
+                    ServerStatus::Down
+                } else if status.starts_with("MAINT") || status.starts_with("DRAIN") {
+                    ServerStatus::Maint
+                } else {
+                    ServerStatus::Up
+                },
+                checks_failing: status.starts_with("UP ") && status.contains('/'),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +76,22 @@ mod tests {
         assert_eq!(col(find(&rows, "b", "s1").unwrap(), "status"), "UP");
         assert!(find(&rows, "b", "s2").is_none());
         assert!(parse_stat_csv("Unknown command\n").is_none());
+    }
+
+    #[test]
+    fn server_rows_with_the_status_they_route_by() {
+        let csv = "# pxname,svname,status\nf,FRONTEND,OPEN\nb,a,UP 1/3\nb,c,DOWN 1/2\nb,d,MAINT (resolution)\nb,e,DRAIN\nb,g,no check\nb,BACKEND,UP\n";
+        let got: Vec<(String, ServerStatus, bool)> = server_stats(&parse_stat_csv(csv).unwrap())
+            .into_iter()
+            .map(|s| (s.server, s.status, s.checks_failing))
+            .collect();
+        let want = [
+            ("a", ServerStatus::Up, true),
+            ("c", ServerStatus::Down, false),
+            ("d", ServerStatus::Maint, false),
+            ("e", ServerStatus::Maint, false),
+            ("g", ServerStatus::Up, false),
+        ];
+        assert_eq!(got, want.map(|(n, s, f)| (n.to_string(), s, f)).to_vec());
     }
 }

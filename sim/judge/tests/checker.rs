@@ -585,6 +585,7 @@ fn expectations_pass_and_fail_with_messages() {
         max_total_unavailability: Some(SimDuration::from_secs(3)),
         redundancy_within: Some(SimDuration::from_secs(10)),
         max_split_brain: Some(SimDuration::ZERO),
+        max_false_failovers: None,
     };
     let r = checker::expectations(&a, &expect);
     let lines: Vec<(bool, &str)> = r.iter().map(|e| (e.passed, e.message.as_str())).collect();

@@ -58,7 +58,7 @@ pub use error::{Location, ScenarioError};
 pub use fault::{Fault, FaultAction, FAULT_KINDS};
 pub use lab::{processes_of, redis_port_of_process, redis_process};
 pub use location::FieldPath;
-pub use schema::{Expect, FailoverSettings, Mix, Scenario, Status, Topology, Workload};
+pub use schema::{Expect, FailoverSettings, Mix, Policy, Scenario, Status, Topology, Workload};
 
 use error::Problem;
 use file::ScenarioFile;
@@ -183,6 +183,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         if let Ok(lab) = LabTopology::with_redis_ports(scenario.topology.redis_ports) {
             scenario.workload.ports = lab.app_ports();
         }
+    }
+    // The default interval depends on the policy, which serde's defaults cannot see either.
+    let interval = FieldPath::root().key("failover").key("interval");
+    if !location::exists(&doc, &interval) {
+        scenario.failover.interval = FailoverSettings::default_interval(scenario.failover.policy);
     }
     validate::validate(&scenario).map_err(locate)?;
     Ok(scenario)

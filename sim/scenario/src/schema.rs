@@ -9,10 +9,11 @@
 //! Every number has a bound, so an accepted file runs in bounded time and memory:
 //! `duration` at most 1h (any duration at most 24h); `topology.tick` 1ms to 10ms,
 //! `topology.latency` at most 10s, `topology.redis_ports` 1 to 32; `workload.clients` 1 to
-//! 1000, `workload.rate` 1 to 10000, `workload.timeout` at most 60s; `failover.interval`
-//! 10ms to 10m, `failover.fail_count` 1 to 100; a cloud fault's `count` 1 to 100. The file
+//! 1000, `workload.rate` 1 to 10000, `workload.timeout` at most 60s; `failover.policy`
+//! `"seed"` or `"safe"`, `failover.interval` 10ms to 10m, `failover.fail_count` 1 to 100; a cloud fault's `count` 1 to 100. The file
 //! itself is at most 4 MiB. The constants are in `validate.rs`.
 
+pub use failover_core::config::Policy;
 use failover_core::layout::Topology as LabTopology;
 
 use serde::{Deserialize, Serialize};
@@ -227,24 +228,79 @@ pub struct Expect {
     /// `max_split_brain`: the longest time two masters may both accept writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_split_brain: Option<SimDuration>,
+    /// `max_false_failovers`: failovers of a redis machine that was serving (no crash,
+    /// kill, stop or pause of it in effect, and a proxy could reach it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_false_failovers: Option<u64>,
 }
 
-/// `[failover]`: settings of the failover controller on monit (a later issue).
+/// `[failover]`: settings of the failover controller on monit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FailoverSettings {
-    /// `interval`: how often monit polls each resource (default `"1s"`, at least 1ms).
+    /// `policy`: the failover design the lab runs, `"safe"` (the default) or `"seed"` (the
+    /// seed as written: monit's cycle with a 5 s connect timeout and its tests one after
+    /// another, haproxy checks `inter 5s fall 3`, the bash script's step order).
+    #[serde(with = "policy_name")]
+    pub policy: Policy,
+    /// `interval`: monit's cycle, the time between detection cycles (10ms to 10m). Default
+    /// `"1s"` under `safe`; `"120s"` under `seed` (Debian's `set daemon 120`), where it
+    /// counts from the end of a cycle's last test, as monit sleeps between cycles.
     pub interval: SimDuration,
-    /// `fail_count`: failed polls in a row before a resource counts as failed (default 3,
-    /// at least 1).
+    /// `fail_count`: failed cycles in a row before a resource counts as failed (default 3,
+    /// the seed's "3 cycles"; 1 to 100).
     pub fail_count: u32,
+}
+
+/// `policy` as its name, so a wrong one is told the valid names (toml's own message for a
+/// bad enum value is "wanted string or table").
+mod policy_name {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Policy;
+
+    pub fn serialize<S: Serializer>(policy: &Policy, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(policy.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Policy, D::Error> {
+        let name = String::deserialize(d)?;
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+                D::Error::custom(format!(
+                    "unknown policy '{}'; valid policies: {}",
+                    crate::error::printable(&name),
+                    valid.join(", ")
+                ))
+            })
+    }
+}
+
+impl FailoverSettings {
+    /// The interval a file that does not set one gets under `policy`.
+    pub fn default_interval(policy: Policy) -> SimDuration {
+        match policy {
+            Policy::Seed => SimDuration::from_secs(120),
+            Policy::Safe => SimDuration::from_secs(1),
+        }
+    }
+
+    /// The defaults of `policy`.
+    pub fn of(policy: Policy) -> Self {
+        FailoverSettings {
+            policy,
+            interval: Self::default_interval(policy),
+            fail_count: 3,
+        }
+    }
 }
 
 impl Default for FailoverSettings {
     fn default() -> Self {
-        FailoverSettings {
-            interval: SimDuration::from_secs(1),
-            fail_count: 3,
-        }
+        Self::of(Policy::default())
     }
 }

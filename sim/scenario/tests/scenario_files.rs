@@ -2,8 +2,8 @@
 //! `to_toml`, and the exact `file:line:col: field: message` of each class of error.
 
 use scenario::{
-    load, parse, processes_of, to_toml, FaultAction, Mix, Scenario, SimDuration, Status, Topology,
-    Workload, FAULT_KINDS,
+    load, parse, processes_of, to_toml, FailoverSettings, FaultAction, Mix, Policy, Scenario,
+    SimDuration, Status, Topology, Workload, FAULT_KINDS,
 };
 
 const FULL: &str = r#"description = "The master's machine crashes while the app writes"
@@ -34,6 +34,7 @@ redundancy_within = "5m"
 max_split_brain = "0s"
 
 [failover]
+policy = "seed"
 interval = "500ms"
 fail_count = 2
 
@@ -156,6 +157,7 @@ fn full_file_parses_with_every_fault_kind() {
         Some(SimDuration::from_secs(300))
     );
     assert_eq!(s.expect.max_split_brain, Some(SimDuration::ZERO));
+    assert_eq!(s.failover.policy, Policy::Seed);
     assert_eq!(s.failover.interval, SimDuration::from_millis(500));
     assert_eq!(s.failover.fail_count, 2);
 
@@ -226,6 +228,7 @@ fn defaults_are_applied() {
         (40, 30, 15, 15)
     );
     assert_eq!(s.expect, Default::default());
+    assert_eq!(s.failover.policy, Policy::Safe);
     assert_eq!(s.failover.interval, SimDuration::from_secs(1));
     assert_eq!(s.failover.fail_count, 3);
     assert!(s.faults.is_empty());
@@ -242,6 +245,40 @@ fn defaults_are_applied() {
     )
     .unwrap();
     assert_eq!(s.faults[0].action, FaultAction::LaunchFails { count: 1 });
+}
+
+#[test]
+fn the_seed_policy_defaults_to_debians_monit_cycle() {
+    let s = parse(&format!("{HEAD}[failover]\npolicy = \"seed\"\n"), "p.toml").unwrap();
+    assert_eq!(s.failover, FailoverSettings::of(Policy::Seed));
+    assert_eq!(s.failover.interval, SimDuration::from_secs(120));
+    assert_eq!(s.failover.fail_count, 3);
+    // A tuned cycle is kept, and written back as it is.
+    let text = format!("{HEAD}[failover]\npolicy = \"seed\"\ninterval = \"10s\"\n");
+    let s = parse(&text, "p.toml").unwrap();
+    assert_eq!(s.failover.interval, SimDuration::from_secs(10));
+    assert_eq!(parse(&to_toml(&s).unwrap(), "w.toml").unwrap(), s);
+    // Safe, written or not, keeps the lab's 1 s.
+    let s = parse(&format!("{HEAD}[failover]\npolicy = \"safe\"\n"), "p.toml").unwrap();
+    assert_eq!(s.failover, FailoverSettings::default());
+    assert_eq!(s.failover.interval, SimDuration::from_secs(1));
+}
+
+#[test]
+fn a_policy_is_one_of_the_named_ones() {
+    assert_eq!(
+        error_after_head("[failover]\npolicy = \"monit\"\n"),
+        "t.toml:5:10: failover.policy: unknown policy 'monit'; valid policies: seed, safe"
+    );
+    assert_eq!(
+        error_after_head("[failover]\npolicy = 1\n"),
+        "t.toml:5:10: failover.policy: invalid type: integer `1`, expected a string"
+    );
+    assert_eq!(
+        error_after_head("[failover]\npolicy = \"seed\"\ninterval = \"11m\"\n"),
+        "t.toml:6:12: failover.interval: interval 11m is out of range; valid: 10ms (a poll \
+         must fit inside a cycle with time to spare) to 10m"
+    );
 }
 
 #[test]

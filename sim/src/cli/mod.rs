@@ -6,6 +6,7 @@ pub mod compare;
 pub mod explore;
 pub mod merge;
 pub mod output;
+pub mod policies;
 pub mod probes;
 pub mod run;
 pub mod sweep;

@@ -106,11 +106,12 @@ pub fn parse_expect(items: &[String]) -> Result<Expect, String> {
             "max_total_unavailability" => expect.max_total_unavailability = time()?,
             "redundancy_within" => expect.redundancy_within = time()?,
             "max_split_brain" => expect.max_split_brain = time()?,
+            "max_false_failovers" => expect.max_false_failovers = count()?,
             _ => {
                 return Err(format!(
                     "--expect: unknown bound {key:?}; valid: max_lost_writes, \
                      max_failed_requests, max_unavailability, max_total_unavailability, \
-                     redundancy_within, max_split_brain"
+                     redundancy_within, max_split_brain, max_false_failovers"
                 ))
             }
         }

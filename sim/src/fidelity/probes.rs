@@ -8,6 +8,7 @@ use std::time::Duration;
 use failover::resp::{render, Reply, RespConnection};
 
 use failover::admin::stat;
+use failover::config::Policy;
 use failover::layout::Topology;
 use failover::runtime_api::runtime_command;
 
@@ -133,7 +134,7 @@ pub(crate) const H1: Endpoint = ("haproxy1", 8001);
 /// haproxy1 of a one-port lab: port 8001 only (redis1:9001 active, redis2:9001 backup).
 pub(crate) fn proxy_setup() -> Setup {
     let one_port = Topology::with_redis_ports(1).expect("one port is in range");
-    let config = presets::haproxy_node(&one_port, "haproxy1");
+    let config = presets::haproxy_node(&one_port, "haproxy1", Policy::Safe);
     Setup {
         redis: vec![R1, R2],
         haproxy: vec![("haproxy1", config)],

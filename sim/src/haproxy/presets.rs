@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use failover::config::{ControllerConfig, Policy};
 use failover::layout::Topology;
 
 use super::config::{Backend, Frontend, HaproxyConfig, Server, TcpCheckRule};
@@ -21,16 +22,40 @@ pub fn redis_master_check() -> Vec<TcpCheckRule> {
     ]
 }
 
-/// Every proxy's health-check interval. The real world aligns its time zero on it.
-pub const CHECK_INTER: Duration = Duration::from_secs(1);
+/// The health checks a policy gives every proxy's servers (the redis proxies' and the
+/// app's own), and the servers the controller adds later (`ControllerConfig::check_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyChecks {
+    pub inter: Duration,
+    pub fall: u32,
+    pub rise: u32,
+}
 
-/// `check inter 1s fall 3 rise 2`, optionally `backup`, `on-marked-down shutdown-sessions`.
-fn checked(name: &str, host: &str, port: u16, backup: bool) -> Server {
+impl ProxyChecks {
+    /// `seed`: "three unsuccessful attempts each in 5 seconds" (`inter 5s fall 3`);
+    /// `safe`: `inter 1s fall 3`, what the lab ran from the start. Both `rise 2`, haproxy's
+    /// default.
+    pub fn of(policy: Policy) -> Self {
+        let inter_ms = match policy {
+            Policy::Seed => ControllerConfig::SEED_CHECK_INTER_MS,
+            Policy::Safe => ControllerConfig::default().check_inter_ms,
+        };
+        ProxyChecks {
+            inter: Duration::from_millis(inter_ms),
+            fall: 3,
+            rise: 2,
+        }
+    }
+}
+
+/// `check inter .. fall .. rise ..`, optionally `backup`, `on-marked-down
+/// shutdown-sessions`.
+fn checked(name: &str, host: &str, port: u16, backup: bool, checks: ProxyChecks) -> Server {
     Server {
         check: true,
-        inter: CHECK_INTER,
-        fall: 3,
-        rise: 2,
+        inter: checks.inter,
+        fall: checks.fall,
+        rise: checks.rise,
         backup,
         on_marked_down_shutdown_sessions: true,
         ..Server::new(name, host, port)
@@ -56,8 +81,9 @@ fn base(name: &str, topology: &Topology) -> HaproxyConfig {
 
 /// A redis proxy (haproxy1, haproxy2): per redis port, the proxy port (8001 for 9001)
 /// routes to the redis master among the redis machines, the first active and the others
-/// backups.
-pub fn haproxy_node(topology: &Topology, name: &str) -> HaproxyConfig {
+/// backups. Checks as `policy` sets them.
+pub fn haproxy_node(topology: &Topology, name: &str, policy: Policy) -> HaproxyConfig {
+    let checks = ProxyChecks::of(policy);
     let mut c = base(name, topology);
     for redis in topology.redis_port_list() {
         let front = topology.proxy_port(redis);
@@ -73,7 +99,7 @@ pub fn haproxy_node(topology: &Topology, name: &str) -> HaproxyConfig {
                 .redis_machines
                 .iter()
                 .enumerate()
-                .map(|(i, m)| checked(m, m, redis, i > 0))
+                .map(|(i, m)| checked(m, m, redis, i > 0, checks))
                 .collect(),
             tcp_check: redis_master_check(),
             allbackups: false,
@@ -83,9 +109,13 @@ pub fn haproxy_node(topology: &Topology, name: &str) -> HaproxyConfig {
 }
 
 /// The app machine's local haproxy: per redis port, the app port (7001 for 9001) to the
-/// same proxy port on the first redis proxy, the others as backups, with plain connect
-/// checks.
-pub fn app_local(topology: &Topology) -> HaproxyConfig {
+/// same proxy port on the first redis proxy, the others as backups, checked at `policy`'s
+/// interval. `seed`: plain connect checks, so a proxy that has lost its master still
+/// looks healthy to the app. `safe`: the checks see through the proxy: the master check
+/// goes through it to whatever it routes to, so a proxy with no usable master (none
+/// left, or only the replica as its backup) fails them and the app moves to the next.
+pub fn app_local(topology: &Topology, policy: Policy) -> HaproxyConfig {
+    let checks = ProxyChecks::of(policy);
     let mut c = base(&topology.app, topology);
     for redis in topology.redis_port_list() {
         let (front, next) = (topology.app_port(redis), topology.proxy_port(redis));
@@ -101,9 +131,12 @@ pub fn app_local(topology: &Topology) -> HaproxyConfig {
                 .proxies
                 .iter()
                 .enumerate()
-                .map(|(i, p)| checked(p, p, next, i > 0))
+                .map(|(i, p)| checked(p, p, next, i > 0, checks))
                 .collect(),
-            tcp_check: Vec::new(),
+            tcp_check: match policy {
+                Policy::Seed => Vec::new(),
+                Policy::Safe => redis_master_check(),
+            },
             allbackups: false,
         });
     }

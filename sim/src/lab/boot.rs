@@ -7,6 +7,7 @@
 //! - haproxy: the seed proxy's frontends and backends with *no servers*, so the
 //!   controller must add them through the runtime API before it can take traffic.
 
+use failover::config::Policy;
 use failover::layout::{MachineRole, Topology};
 
 use crate::haproxy::{presets, run_haproxy};
@@ -14,9 +15,11 @@ use crate::lab::Lab;
 use crate::machine::{factory, MachineSpec};
 use crate::redis::{run_redis, RedisConfig};
 
-/// The processes a freshly launched machine of `role` runs in `topology`.
+/// The processes a freshly launched machine of `role` runs in `topology`, configured for
+/// `policy`.
 pub fn replacement_spec(
     topology: &Topology,
+    policy: Policy,
     name: &str,
     role: MachineRole,
     seed: u64,
@@ -33,7 +36,7 @@ pub fn replacement_spec(
             }
         }
         MachineRole::Haproxy => {
-            let mut config = presets::haproxy_node(topology, name);
+            let mut config = presets::haproxy_node(topology, name, policy);
             for backend in &mut config.backends {
                 backend.servers.clear();
             }
@@ -59,6 +62,6 @@ pub fn add_machine(lab: &mut Lab, name: &str, role: MachineRole, seed: u64) {
         tracing::warn!(machine = name, "boot of a machine that exists ignored");
         return;
     }
-    let spec = replacement_spec(&lab.topology, name, role, seed);
+    let spec = replacement_spec(&lab.topology, lab.policy, name, role, seed);
     lab.add_machine(spec);
 }

@@ -28,7 +28,7 @@ use crate::net::TurmoilConnector;
 use crate::redis::{run_redis, RedisConfig};
 use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
-use failover::config::{ControllerConfig, Deployment};
+use failover::config::{ControllerConfig, Deployment, Policy};
 use failover::layout::{MachineRole, Topology};
 use failover::shell::Shell;
 use failover::store::MemoryStore;
@@ -42,6 +42,9 @@ pub struct LabOptions {
     pub seed: u64,
     /// The machines, their redis ports and proxies.
     pub topology: Topology,
+    /// The failover design: the proxies' checks follow it (the controller's settings are
+    /// in `controller`).
+    pub policy: Policy,
     pub tick: Duration,
     /// One-way latency between machines.
     pub latency: Duration,
@@ -65,6 +68,8 @@ pub struct Lab<'a> {
     pub sim: turmoil::Sim<'a>,
     /// What the machines run; replacements boot with the same ports.
     pub topology: Topology,
+    /// The failover design the machines are configured for.
+    pub policy: Policy,
     /// Every machine ever started, live or dead.
     pub machines: BTreeMap<String, MachineHandle>,
     /// Machines that crashed or were terminated.
@@ -159,6 +164,7 @@ pub fn initial_deployment(topology: &Topology, ip: impl Fn(&str) -> IpAddr) -> D
 /// servers are masters, the other redis machines' start as their replicas.
 pub fn machine_spec(
     topology: &Topology,
+    policy: Policy,
     name: &str,
     seed: u64,
     workload: &WorkloadConfig,
@@ -183,14 +189,14 @@ pub fn machine_spec(
             }
         }
         Some(MachineRole::Haproxy) => {
-            let config = presets::haproxy_node(topology, name);
+            let config = presets::haproxy_node(topology, name, policy);
             processes.push((
                 "haproxy".to_string(),
                 factory(move |ctx| run_haproxy(config.clone(), ctx)),
             ));
         }
         None if name == topology.app => {
-            let config = presets::app_local(topology);
+            let config = presets::app_local(topology, policy);
             processes.push((
                 "haproxy".to_string(),
                 factory(move |ctx| run_haproxy(config.clone(), ctx)),
@@ -282,6 +288,7 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
     let mut lab = Lab {
         sim,
         topology: topology.clone(),
+        policy: options.policy,
         machines: BTreeMap::new(),
         dead: BTreeSet::new(),
         network: Network::new(
@@ -294,6 +301,7 @@ pub fn build<'a>(options: &LabOptions) -> Lab<'a> {
     for name in &machines {
         let spec = machine_spec(
             topology,
+            options.policy,
             name,
             options.seed,
             &options.workload,

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
+use failover::config::Policy;
 use failover::effects::{Cloud, CloudError, InstanceState};
 use failover::layout::{MachineInfo, MachineRole, Topology};
 use failover_local::{Binaries, LocalCloud};
@@ -22,6 +23,8 @@ pub struct RealCloud {
     pub local: LocalCloud,
     pub start: Instant,
     pub topology: Rc<Topology>,
+    /// The failover design the replacements are configured for.
+    pub policy: Policy,
     pub bins: Binaries,
 }
 
@@ -41,7 +44,8 @@ impl Cloud for RealCloud {
             .instance(info.instance_id.as_deref().unwrap_or_default())
             .map(|i| i.boot_at)
             .unwrap_or(now);
-        let software = images::replacement(&self.topology, &info.name, role, &self.bins);
+        let software =
+            images::replacement(&self.topology, self.policy, &info.name, role, &self.bins);
         let record = self.local.launch_named(
             token,
             &info.name,

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use failover::config::Policy;
 use failover::layout::{MachineRole, Topology};
 use failover_local::{Binaries, CustomProcess, Software};
 
@@ -90,25 +91,32 @@ pub fn haproxy(
     }
 }
 
-/// A seed redis proxy (haproxy1, haproxy2).
+/// A seed redis proxy (haproxy1, haproxy2), its checks as `policy` sets them.
 pub fn proxy(
     topology: &Topology,
+    policy: Policy,
     name: &str,
     ips: &BTreeMap<String, Ipv4Addr>,
     bins: &Binaries,
 ) -> Software {
-    haproxy(&presets::haproxy_node(topology, name), ips, bins)
+    haproxy(&presets::haproxy_node(topology, name, policy), ips, bins)
 }
 
-/// The app machine's haproxy.
-pub fn app(topology: &Topology, ips: &BTreeMap<String, Ipv4Addr>, bins: &Binaries) -> Software {
-    haproxy(&presets::app_local(topology), ips, bins)
+/// The app machine's haproxy, its checks as `policy` sets them.
+pub fn app(
+    topology: &Topology,
+    policy: Policy,
+    ips: &BTreeMap<String, Ipv4Addr>,
+    bins: &Binaries,
+) -> Software {
+    haproxy(&presets::app_local(topology, policy), ips, bins)
 }
 
 /// What a freshly launched machine of `role` runs (the lab's images, `lab::boot`): empty
 /// masters, or a proxy with frontends and backends and no servers.
 pub fn replacement(
     topology: &Topology,
+    policy: Policy,
     name: &str,
     role: MachineRole,
     bins: &Binaries,
@@ -116,7 +124,7 @@ pub fn replacement(
     match role {
         MachineRole::Redis => redis(topology, bins, None),
         MachineRole::Haproxy => {
-            let mut config = presets::haproxy_node(topology, name);
+            let mut config = presets::haproxy_node(topology, name, policy);
             for b in &mut config.backends {
                 b.servers.clear();
             }

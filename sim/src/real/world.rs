@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use failover::config::Policy;
 use failover::layout::{MachineRole, Topology};
 use failover::shell::Shell;
 use failover::store::MemoryStore;
@@ -376,17 +377,19 @@ impl World {
 /// its checks that is not in the past. The lab's proxies start at 0, so this puts the real
 /// checks at the lab's phase of each interval: whether a client's retry meets a proxy
 /// already marked DOWN turns on a few ms.
-fn in_check_phase(app_started: Instant) -> Instant {
-    let period = crate::haproxy::presets::CHECK_INTER.as_millis().max(1);
+fn in_check_phase(app_started: Instant, policy: Policy) -> Instant {
+    let inter = crate::haproxy::presets::ProxyChecks::of(policy).inter;
+    let period = inter.as_millis().max(1);
     let waited = app_started.elapsed().as_millis();
     let periods = waited.div_ceil(period) as u32;
-    app_started + crate::haproxy::presets::CHECK_INTER * periods
+    app_started + inter * periods
 }
 
 /// Builds the seed deployment from real processes and waits until it is ready.
 async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<World, RealError> {
     let start_err = |e: &dyn std::fmt::Display| RealError::Start(e.to_string());
     let topology = scenario.topology.lab();
+    let policy = scenario.failover.policy;
     let dir = tempfile::tempdir().map_err(|e| start_err(&e))?;
     let bins = Binaries::default();
     let local = LocalCloud::open(
@@ -417,14 +420,14 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
         }
     }
     for name in &topology.proxies {
-        let sw = images::proxy(&topology, name, &ips, &bins);
+        let sw = images::proxy(&topology, policy, name, &ips, &bins);
         let r = local
             .launch_named(&seed::token(name), name, MachineRole::Haproxy, sw, now)
             .map_err(|e| start_err(&e))?;
         ips.insert(name.clone(), r.ip);
     }
     let app = topology.app.clone();
-    let sw = images::app(&topology, &ips, &bins);
+    let sw = images::app(&topology, policy, &ips, &bins);
     let r = local
         .launch_named(&seed::token(&app), &app, MachineRole::Haproxy, sw, now)
         .map_err(|e| start_err(&e))?;
@@ -434,7 +437,7 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     ips.insert(app.clone(), r.ip);
     ips.insert(topology.monitor.clone(), monit.ip());
     let ready = seed::wait_ready(&local, &topology, Duration::from_secs(60)).await;
-    let zero = in_check_phase(app_started);
+    let zero = in_check_phase(app_started, policy);
     tokio::time::sleep_until(zero.into()).await;
     for name in &topology.redis_machines {
         for port in topology.redis_port_list() {
@@ -462,6 +465,7 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
             local,
             start: zero,
             topology: topology.clone(),
+            policy,
             bins,
         },
         topology,
@@ -619,6 +623,8 @@ async fn run_in(
     let trace = trace.events();
     let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
     input.faults = summary.faults.clone();
+    input.actions = scenario.faults.iter().map(|f| f.action.clone()).collect();
+    input.proxies = scenario.topology.lab().proxies;
     input.final_state = final_state.clone();
     input.redundant_at_ms = summary.redundant_at_ms;
     let analysis = checker::analyze(&input);

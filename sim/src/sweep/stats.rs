@@ -62,7 +62,7 @@ pub fn per_scenario(results: &[SeedOutcome]) -> Vec<ScenarioStats> {
 
 fn one(scenario: &str, results: &[SeedOutcome]) -> ScenarioStats {
     let mine: Vec<&SeedOutcome> = results.iter().filter(|r| r.scenario == scenario).collect();
-    let figures: Vec<_> = mine.iter().filter_map(|r| r.figures).collect();
+    let figures: Vec<_> = mine.iter().filter_map(|r| r.figures.clone()).collect();
     let passed = mine.iter().filter(|r| r.passed).count() as u64;
     ScenarioStats {
         scenario: scenario.to_string(),

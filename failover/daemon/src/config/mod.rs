@@ -15,7 +15,7 @@ pub mod file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use failover::config::{ControllerConfig, Deployment};
+use failover::config::{ControllerConfig, Deployment, PollOrder};
 use failover::layout::Topology;
 use scenario::{input, location, FieldPath, Location, SimDuration};
 use toml::de::DeTable;
@@ -244,6 +244,8 @@ fn controller_config(f: &ConfigFile) -> ControllerConfig {
     let (d, r) = (&f.detection, &f.recovery);
     ControllerConfig {
         interval_ms: d.interval.as_millis(),
+        // failoverd polls every machine at once each cycle, as the lab's safe policy does.
+        polls: PollOrder::AtOnce,
         fail_count: d.fail_count,
         poll_timeout_ms: d.poll_timeout.as_millis(),
         retry_min_ms: r.retry_min.as_millis(),
@@ -255,5 +257,7 @@ fn controller_config(f: &ConfigFile) -> ControllerConfig {
         check_rise: r.check_rise,
         failed_redis: r.failed_redis.clone(),
         failed_haproxy: r.failed_haproxy.clone(),
+        // The safe policy's quorum, promotion by data and budget, at the library's bounds.
+        ..ControllerConfig::default()
     }
 }

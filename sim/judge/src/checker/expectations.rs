@@ -46,6 +46,12 @@ pub fn check(analysis: &Analysis, expect: &Expect) -> Vec<ExpectationResult> {
         expect.max_lost_writes,
         analysis.lost_writes.total,
     );
+    count(
+        "max_false_failovers",
+        "false failovers",
+        expect.max_false_failovers,
+        analysis.false_failovers.count,
+    );
     let r = &analysis.requests.total;
     count(
         "max_failed_requests",

@@ -10,6 +10,7 @@
 //! - [`stale_reads`]: reads that missed an already acknowledged write;
 //! - [`unavailability`]: windows between two successes in which something failed;
 //! - [`split_brain`]: two masters accepting writes on the same port at once;
+//! - [`false_failovers`]: redis machines failed over while they were serving;
 //! - [`fault_timings`]: per fault, time to detection, to the first ok write, to redundancy;
 //! - [`timeline`]: completions per second and markers, the data of the timeline picture;
 //! - [`mod@expectations`]: the scenario's `[expect]` bounds against an analysis;
@@ -18,6 +19,7 @@
 pub mod appeared;
 pub mod detail;
 pub mod expectations;
+pub mod false_failovers;
 pub mod fault_timings;
 pub mod lost_writes;
 pub mod operations;
@@ -38,6 +40,7 @@ use crate::trace::TraceEvent;
 
 pub use appeared::{Appeared, AppearedWrite};
 pub use expectations::{check as expectations, ExpectationResult};
+pub use false_failovers::{FalseFailover, FalseFailovers};
 pub use fault_timings::FaultTiming;
 pub use lost_writes::{LostWrite, LostWrites};
 pub use requests::{RequestCounts, Requests};
@@ -55,6 +58,10 @@ pub struct Input<'a> {
     pub history: &'a [Entry],
     pub trace: &'a [TraceEvent],
     pub faults: Vec<FaultRecord>,
+    /// The scenario's faults, by the same index: what each did (for false failovers).
+    pub actions: Vec<scenario::FaultAction>,
+    /// The redis proxies' machine names.
+    pub proxies: Vec<String>,
     /// The final read-back per local haproxy port (7001 to 7000 + redis_ports).
     pub final_state: BTreeMap<u16, ReadBack>,
     /// When the lab was found fully redundant again, if it was.
@@ -73,6 +80,8 @@ impl<'a> Input<'a> {
             history,
             trace,
             faults: Vec::new(),
+            actions: Vec::new(),
+            proxies: Vec::new(),
             final_state: BTreeMap::new(),
             redundant_at_ms: None,
             duration_ms,
@@ -95,6 +104,7 @@ pub struct Analysis {
     pub stale_reads: StaleReads,
     pub unavailability: Unavailability,
     pub split_brain: SplitBrain,
+    pub false_failovers: FalseFailovers,
     /// Per fault, in scenario order.
     pub faults: Vec<FaultTiming>,
     pub timeline: Timeline,
@@ -119,6 +129,12 @@ pub fn analyze(input: &Input) -> Analysis {
         stale_reads: stale_reads::check(&ops),
         unavailability: unavailability::check(&ops, first_ms, last_ms),
         split_brain: split_brain::check(input.trace, end_ms),
+        false_failovers: false_failovers::check(
+            input.trace,
+            &input.faults,
+            &input.actions,
+            &input.proxies,
+        ),
         faults: fault_timings::check(&input.faults, &ops, input.trace, input.redundant_at_ms),
         timeline: timeline::build(&ops, input.trace, end_ms, input.waited_threshold_ms),
     }
