@@ -52,6 +52,7 @@ pub const VARIANTS: [Variant; 3] = [
 /// `fail_count` cycles (each also spends up to a 5 s timeout per silent test, hence the
 /// margin per cycle) and three minutes to recover. Without it a 120 s cycle would not even
 /// detect a crash within most scenarios' four minutes, and the rows would show only that.
+/// At most the hour a scenario file may last.
 fn seed_run_length(s: &Scenario) -> SimDuration {
     let last_fault = s
         .faults
@@ -65,7 +66,8 @@ fn seed_run_length(s: &Scenario) -> SimDuration {
         .checked_add(detect)
         .and_then(|t| t.checked_add(SimDuration::from_secs(180)))
         .unwrap_or(s.duration);
-    s.duration.max(needed)
+    // A scenario file may say at most an hour.
+    s.duration.max(needed.min(SimDuration::from_secs(3600)))
 }
 
 /// `s` under `v`: the policy and its cycle, the fail count kept; a seed-design run made
