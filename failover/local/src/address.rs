@@ -119,12 +119,18 @@ fn owner_alive(lock: &PathBuf) -> bool {
     }
 }
 
+/// Held by this crate's tests that lease addresses: they run on parallel threads of one
+/// process, so one could lease the address another just gave back and is checking.
+#[cfg(test)]
+pub(crate) static TEST_LEASES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn leases_are_distinct_and_given_back() {
+        let _one_at_a_time = TEST_LEASES.lock().unwrap_or_else(|e| e.into_inner());
         let a = Address::lease().unwrap();
         let b = Address::lease().unwrap();
         assert_ne!(a.ip(), b.ip());

@@ -184,6 +184,9 @@ mod tests {
             println!("skipped: managing nftables needs root (CI runs as root)");
             return;
         }
+        let _one_at_a_time = crate::address::TEST_LEASES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let addr = crate::Address::lease().unwrap();
         let listener = TcpListener::bind((addr.ip(), 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
