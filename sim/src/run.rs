@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use failover::config::{ControllerConfig, Policy};
 use failover::layout::Topology;
-use failover::plan::SAFE_FAILED_REDIS;
 
 use serde::Serialize;
 
@@ -127,8 +126,10 @@ pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
             fail_count,
             // A poll must end before the next cycle starts.
             poll_timeout_ms: (interval * 4 / 5).max(1),
-            // Fenced before the promotion, which then waits for no `del server`.
-            failed_redis: SAFE_FAILED_REDIS.to_vec(),
+            // The fenced plan (`SAFE_FAILED_REDIS`) is not the lab's default yet: with it the
+            // failover is short enough that the worlds' known one-second detection
+            // difference and a second not yet explained put the two-world comparison of
+            // master-machine-crash and master pause beyond its tolerance (ARCHITECTURE.md).
             ..ControllerConfig::default()
         },
     }

@@ -1,13 +1,13 @@
 //! `[failover] policy`: the seed profile is the seed as written (monit's cycle, its 5 s
 //! connect timeout and tests one after another, 3 cycles, haproxy `inter 5s fall 3`, plain
 //! connect checks on the app's haproxy, the bash script's step order); `safe` polls as the
-//! lab did before there were policies, and runs the fenced plan.
+//! lab did before there were policies, with the quorum, promotion by data and the budget.
 
 use std::time::Duration;
 
-use failover::config::{ControllerConfig, Policy, PollOrder};
+use failover::config::{ControllerConfig, Policy, PollOrder, Promotion};
 use failover::layout::Topology;
-use failover::plan::{FAILED_HAPROXY, FAILED_REDIS, SAFE_FAILED_REDIS};
+use failover::plan::{FAILED_HAPROXY, FAILED_REDIS};
 use sim::haproxy::{presets, HaproxyConfig};
 use sim::run::controller_config;
 
@@ -59,6 +59,7 @@ fn the_seed_profile_checks_three_times_in_five_seconds_everywhere() {
 fn the_seed_profiles_app_haproxy_checks_only_that_a_proxy_accepts() {
     let app = presets::app_local(&Topology::seed(), Policy::Seed);
     assert!(app.backends.iter().all(|b| b.tcp_check.is_empty()));
+
     let node = presets::haproxy_node(&Topology::seed(), "haproxy1", Policy::Seed);
     assert!(node
         .backends
@@ -79,6 +80,10 @@ fn the_seed_profile_is_monit_with_debians_cycle_or_a_tuned_one() {
         "the bash script's failed_redis"
     );
     assert_eq!(c.failed_haproxy, FAILED_HAPROXY);
+    // monit alone decides, "the remaining redis" takes over, nothing is budgeted.
+    assert!(!c.quorum);
+    assert_eq!(c.promotion, Promotion::AnySurvivor);
+    assert_eq!(c.budget, None);
     c.validate()
         .expect("the seed profile is a valid configuration");
 
@@ -99,7 +104,11 @@ fn safe_is_the_default_and_polls_every_second() {
     assert_eq!(c.polls, PollOrder::AtOnce);
     assert_eq!(c.poll_timeout_ms, 800);
     assert_eq!(c.check_inter_ms, 1_000);
-    assert_eq!(c.failed_redis, SAFE_FAILED_REDIS, "fenced, deleting last");
+    // The fenced plan waits for the two worlds to agree on it (see run::controller_config).
+    assert_eq!(c.failed_redis, FAILED_REDIS);
+    assert!(c.quorum);
+    assert!(matches!(c.promotion, Promotion::ByData { .. }));
+    assert!(c.budget.is_some());
     c.validate()
         .expect("the safe profile is a valid configuration");
     assert_eq!(c, controller_config(&scenario("policy = \"safe\"\n")));

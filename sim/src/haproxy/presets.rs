@@ -109,11 +109,12 @@ pub fn haproxy_node(topology: &Topology, name: &str, policy: Policy) -> HaproxyC
 }
 
 /// The app machine's local haproxy: per redis port, the app port (7001 for 9001) to the
-/// same proxy port on the first redis proxy, the others as backups, checked at `policy`'s
-/// interval. `seed`: plain connect checks, so a proxy that has lost its master still
-/// looks healthy to the app. `safe`: the checks see through the proxy: the master check
-/// goes through it to whatever it routes to, so a proxy with no usable master (none
-/// left, or only the replica as its backup) fails them and the app moves to the next.
+/// same proxy port on the first redis proxy, the others as backups, with plain connect
+/// checks at `policy`'s interval, so a proxy that has lost its master still looks healthy
+/// to the app. Checks that see through the proxy (the master check sent through it) are
+/// the safe policy's remedy, measured in the lab (haproxy1-cut-off-from-redis1: 45.6 s to
+/// 5.5 s) but not yet in both worlds: with them, after a master crash the real world's
+/// first write came 3 s after the lab's (see ARCHITECTURE.md, known differences).
 pub fn app_local(topology: &Topology, policy: Policy) -> HaproxyConfig {
     let checks = ProxyChecks::of(policy);
     let mut c = base(&topology.app, topology);
@@ -133,10 +134,7 @@ pub fn app_local(topology: &Topology, policy: Policy) -> HaproxyConfig {
                 .enumerate()
                 .map(|(i, p)| checked(p, p, next, i > 0, checks))
                 .collect(),
-            tcp_check: match policy {
-                Policy::Seed => Vec::new(),
-                Policy::Safe => redis_master_check(),
-            },
+            tcp_check: Vec::new(),
             allbackups: false,
         });
     }
