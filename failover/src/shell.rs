@@ -444,11 +444,7 @@ where
             backends,
             server,
         } => {
-            for proxy in proxies {
-                for backend in backends {
-                    haproxy.fence_server(proxy, backend, server).await?;
-                }
-            }
+            haproxy.fence_everywhere(proxies, backends, server).await?;
         }
         Operation::Promote { addr, ports } => {
             for port in ports {

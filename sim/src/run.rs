@@ -37,6 +37,36 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// A finished run of `scenario` in either world, with what the checkers find in it.
+    pub fn judged(
+        scenario: &Scenario,
+        seed: u64,
+        history: Vec<Entry>,
+        trace: Vec<TraceEvent>,
+        final_state: BTreeMap<u16, ReadBack>,
+        summary: Summary,
+    ) -> RunResult {
+        let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
+        input.faults = summary.faults.clone();
+        input.actions = scenario.faults.iter().map(|f| f.action.clone()).collect();
+        input.proxies = scenario.topology.lab().proxies;
+        input.final_state = final_state.clone();
+        input.redundant_at_ms = summary.redundant_at_ms;
+        let analysis = checker::analyze(&input);
+        let expectations = checker::expectations(&analysis, &scenario.expect);
+        RunResult {
+            seed,
+            history,
+            trace,
+            final_state,
+            summary,
+            analysis,
+            expectations,
+        }
+    }
+}
+
+impl RunResult {
     /// Whether the run passed: every fault took effect and every expectation was met. The one
     /// decision behind `failover-sim run`'s exit code and the check of scenarios' status.
     pub fn passed(&self) -> bool {
@@ -113,25 +143,23 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunResult {
 /// profile, with the scenario's interval and fail count.
 pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
     let interval = scenario.failover.interval.as_millis().max(1);
-    let fail_count = scenario.failover.fail_count.max(1);
-    match scenario.failover.policy {
-        // monit's tests wait for each other, each up to its 5 s connect timeout.
-        Policy::Seed => ControllerConfig {
-            interval_ms: interval,
-            fail_count,
-            ..ControllerConfig::seed_profile()
-        },
-        Policy::Safe => ControllerConfig {
-            interval_ms: interval,
-            fail_count,
-            // A poll must end before the next cycle starts.
-            poll_timeout_ms: (interval * 4 / 5).max(1),
-            // The fenced plan (`SAFE_FAILED_REDIS`) is not the lab's default yet: with it the
-            // failover is short enough that the worlds' known one-second detection
-            // difference and a second not yet explained put the two-world comparison of
-            // master-machine-crash and master pause beyond its tolerance (ARCHITECTURE.md).
-            ..ControllerConfig::default()
-        },
+    let policy = scenario.failover.policy;
+    let profile = ControllerConfig::profile(policy);
+    // monit's tests wait for each other, each up to its 5 s connect timeout; polls that go
+    // out together must end before the next cycle starts.
+    let poll_timeout_ms = match policy {
+        Policy::Seed => profile.poll_timeout_ms,
+        Policy::Safe => (interval * 4 / 5).max(1),
+    };
+    // Under safe the plans are the seed's step order: with the fenced plan
+    // (`SAFE_FAILED_REDIS`) the failover is short enough that the worlds' known one-second
+    // detection difference and a second not yet explained put the two-world comparison of
+    // master-machine-crash and master pause beyond its tolerance (ARCHITECTURE.md).
+    ControllerConfig {
+        interval_ms: interval,
+        fail_count: scenario.failover.fail_count.max(1),
+        poll_timeout_ms,
+        ..profile
     }
 }
 
@@ -204,23 +232,7 @@ fn run_inner(scenario: &Scenario, seed: u64, trace: &Trace) -> RunResult {
         redundant_at_ms,
     };
     let trace = trace.events();
-    let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
-    input.faults = summary.faults.clone();
-    input.actions = scenario.faults.iter().map(|f| f.action.clone()).collect();
-    input.proxies = scenario.topology.lab().proxies;
-    input.final_state = final_state.clone();
-    input.redundant_at_ms = summary.redundant_at_ms;
-    let analysis = checker::analyze(&input);
-    let expectations = checker::expectations(&analysis, &scenario.expect);
-    RunResult {
-        seed,
-        history,
-        trace,
-        final_state,
-        summary,
-        analysis,
-        expectations,
-    }
+    RunResult::judged(scenario, seed, history, trace, final_state, summary)
 }
 
 /// The machines alive now, as the redundancy check needs them.

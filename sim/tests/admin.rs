@@ -283,9 +283,10 @@ fn fence_puts_a_server_in_maintenance_and_keeps_it() {
     sim.client("controller", async {
         let admin = haproxy();
         sleep(Duration::from_millis(100)).await;
-        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        let (hosts, backends) = (["haproxy1".to_string()], [BACKEND.to_string()]);
+        admin.fence_everywhere(&hosts, &backends, "redis1").await?;
         // A retried step: already in maintenance is fenced.
-        admin.fence_server("haproxy1", BACKEND, "redis1").await?;
+        admin.fence_everywhere(&hosts, &backends, "redis1").await?;
         assert_eq!(
             admin
                 .status("haproxy1", BACKEND, "redis1")
@@ -298,7 +299,7 @@ fn fence_puts_a_server_in_maintenance_and_keeps_it() {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].admin_state & 0x01, 0x01, "forced maint");
         // A server already deleted counts as fenced.
-        admin.fence_server("haproxy1", BACKEND, "gone").await?;
+        admin.fence_everywhere(&hosts, &backends, "gone").await?;
         Ok(())
     });
     sim.run().unwrap();

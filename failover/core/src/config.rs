@@ -143,6 +143,15 @@ impl ControllerConfig {
     /// well below the minutes after which it may miss any amount.
     pub const MAX_LINK_DOWN_MS: u64 = 30_000;
 
+    /// The settings `policy` starts from: [`seed_profile`](Self::seed_profile) or the
+    /// library's defaults (the safe policy's quorum, promotion and budget).
+    pub fn profile(policy: Policy) -> Self {
+        match policy {
+            Policy::Seed => Self::seed_profile(),
+            Policy::Safe => Self::default(),
+        }
+    }
+
     /// The seed as written: monit's cycle, its 5 s connect timeout, tests one after
     /// another, 3 cycles in a row, servers added with `inter 5s fall 3`, the bash script's
     /// step lists.

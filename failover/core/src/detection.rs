@@ -51,18 +51,8 @@ impl SequentialCycle {
     /// Whether an answer from `machine` (on `port`, for a redis poll) is the awaited one.
     /// Any other answer is late (its poll was given up on) and does not count.
     pub fn is_awaited(&self, machine: &str, port: Option<u16>) -> bool {
-        match &self.awaiting {
-            Some((
-                Action::PollRedis {
-                    machine: m,
-                    port: p,
-                    ..
-                },
-                _,
-            )) => m == machine && Some(*p) == port,
-            Some((Action::PollHaproxy { machine: m, .. }, _)) => m == machine && port.is_none(),
-            _ => false,
-        }
+        self.awaited()
+            .is_some_and(|(m, p)| m == machine && p == port)
     }
 
     /// The machine whose poll is awaited, and the port for a redis poll.

@@ -2,40 +2,19 @@
 //! steps that fail or not, controller restarts on a new clock, lost state) never break
 //! its promises.
 
+mod support;
+use support::deployment;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use failover_core::config::{ControllerConfig, Deployment};
+use failover_core::config::ControllerConfig;
 use failover_core::controller::{Action, Controller};
 use failover_core::error::{CloudError, ConfigError, ServerError, StepError};
 use failover_core::event::Event;
-use failover_core::layout::{Layout, MachineInfo, MachineRole};
+use failover_core::layout::{MachineInfo, MachineRole};
 use failover_core::observation::{Observation, RedisStatus, StepOutput};
 use failover_core::plan::{Operation, StepKind, SAFE_FAILED_REDIS};
 use proptest::prelude::*;
-
-fn deployment() -> Deployment {
-    let m = |name: &str, role| MachineInfo {
-        name: name.into(),
-        addr: format!("addr-{name}"),
-        role,
-        instance_id: Some(format!("i-{name}")),
-    };
-    Deployment {
-        layout: Layout::seed("addr-app"),
-        machines: vec![
-            m("redis1", MachineRole::Redis),
-            m("redis2", MachineRole::Redis),
-            m("haproxy1", MachineRole::Haproxy),
-            m("haproxy2", MachineRole::Haproxy),
-        ],
-        masters: [(9001, "redis1".to_string()), (9002, "redis1".to_string())].into(),
-        app_slots: [
-            ("haproxy1".to_string(), "haproxy1".to_string()),
-            ("haproxy2".to_string(), "haproxy2".to_string()),
-        ]
-        .into(),
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 enum Outcome {

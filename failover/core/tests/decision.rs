@@ -2,41 +2,20 @@
 //! budget, each against the seed profile, on a world told second by second what monit's
 //! polls and the proxies' `show stat` say.
 
+mod support;
+use support::deployment;
+
 use std::collections::BTreeSet;
 
 use failover_core::budget::{BudgetConfig, Refusal};
-use failover_core::config::{ControllerConfig, Deployment, Promotion};
+use failover_core::config::{ControllerConfig, Promotion};
 use failover_core::controller::{Action, Controller};
 use failover_core::error::ServerError;
 use failover_core::event::{Event, ServerStatus, Unrecoverable};
-use failover_core::layout::{Layout, MachineInfo, MachineRole};
+use failover_core::layout::{MachineInfo, MachineRole};
 use failover_core::observation::{Observation, RedisStatus, ServerStat, StepOutput};
 use failover_core::plan::StepKind;
 use failover_core::promotion::Ineligible;
-
-fn deployment() -> Deployment {
-    let m = |name: &str, role| MachineInfo {
-        name: name.into(),
-        addr: format!("addr-{name}"),
-        role,
-        instance_id: Some(format!("i-{name}")),
-    };
-    Deployment {
-        layout: Layout::seed("addr-app"),
-        machines: vec![
-            m("redis1", MachineRole::Redis),
-            m("redis2", MachineRole::Redis),
-            m("haproxy1", MachineRole::Haproxy),
-            m("haproxy2", MachineRole::Haproxy),
-        ],
-        masters: [(9001, "redis1".to_string()), (9002, "redis1".to_string())].into(),
-        app_slots: [
-            ("haproxy1".to_string(), "haproxy1".to_string()),
-            ("haproxy2".to_string(), "haproxy2".to_string()),
-        ]
-        .into(),
-    }
-}
 
 /// What the world answers: machines monit cannot reach, and the servers the proxies see
 /// as DOWN (every other is UP).

@@ -114,17 +114,22 @@ impl<C: Connector> HaproxyAdmin<C> {
             .ok_or_else(|| AdminError::unexpected(host, self.api_port, "show stat", &reply))
     }
 
-    /// Stops routing to `backend/server` at once: maintenance (which also closes its
-    /// sessions when it has `on-marked-down shutdown-sessions`). A server that is gone
-    /// counts as fenced, so a retried step succeeds. Deleting it is left to
-    /// [`remove_everywhere`](Self::remove_everywhere), which waits out the retries.
-    pub async fn fence_server(
+    /// Stops routing to `server` in every backend of every proxy at once: maintenance
+    /// (which also closes its sessions when it has `on-marked-down shutdown-sessions`). A
+    /// server that is gone counts as fenced, so a retried step succeeds. Deleting it is
+    /// left to [`remove_everywhere`](Self::remove_everywhere), which waits out the retries.
+    pub async fn fence_everywhere(
         &self,
-        host: &str,
-        backend: &str,
+        hosts: &[String],
+        backends: &[String],
         server: &str,
     ) -> Result<(), AdminError> {
-        self.maintain(host, backend, server).await
+        for host in hosts {
+            for backend in backends {
+                self.maintain(host, backend, server).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Takes `backend/server` out for good: maintenance, the connect retries' turnarounds,

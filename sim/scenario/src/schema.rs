@@ -282,9 +282,11 @@ mod policy_name {
 
 impl FailoverSettings {
     /// The interval a file that does not set one gets under `policy`.
-    pub fn default_interval(policy: Policy) -> SimDuration {
+    pub const fn default_interval(policy: Policy) -> SimDuration {
         match policy {
-            Policy::Seed => SimDuration::from_secs(120),
+            Policy::Seed => {
+                SimDuration::from_millis(failover_core::config::ControllerConfig::MONIT_CYCLE_MS)
+            }
             Policy::Safe => SimDuration::from_secs(1),
         }
     }

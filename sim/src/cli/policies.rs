@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
+use super::sweep::SweepArgs;
 use super::{error, output::check_out_dir};
 use crate::policies::{self, table};
-use crate::sweep::{self, progress::Progress, Options, Stop};
+use crate::sweep::{self, progress::Progress};
 
 pub struct Args {
     /// Scenario files; none: every `*.toml` in `scenarios/`.
@@ -45,21 +45,15 @@ fn policies_inner(a: &Args) -> Result<ExitCode, String> {
     all.extend(files.iter().map(|f| f.pinned_seed));
     all.sort_unstable();
     all.dedup();
-    let opts = Options {
-        scenarios: files
-            .iter()
-            .map(|f| f.path.to_string_lossy().into_owned())
-            .collect(),
+    let opts = super::sweep::options(&SweepArgs {
+        scenarios: files.iter().map(|f| f.path.clone()).collect(),
         seeds: all.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+        jobs: a.jobs,
         shard: None,
-        jobs: a
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        timeout: Duration::from_secs_f64(a.timeout_s),
-        exe: std::env::current_exe()
-            .map_err(|e| format!("cannot find this program to run seeds in: {e}"))?,
-        stop: Stop::on_signals().map_err(|e| format!("cannot handle Ctrl-C and SIGTERM: {e}"))?,
-    };
+        out: a.work.clone(),
+        timeout_s: a.timeout_s,
+        json: a.json,
+    })?;
     let total = sweep::tasks(&opts)?.len() as u64;
     eprintln!(
         "{} scenarios x {} designs x {} seeds: {total} runs on {} jobs",

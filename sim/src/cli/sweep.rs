@@ -81,7 +81,8 @@ pub fn finish(file: &sweep::SweepFile, out: &Path, json: bool) -> ExitCode {
     }
 }
 
-fn options(a: &SweepArgs) -> Result<Options, String> {
+/// The sweep `a` asks for, checked; shared with `policies`, which sweeps its variant files.
+pub(super) fn options(a: &SweepArgs) -> Result<Options, String> {
     let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     let jobs = match a.jobs {
         Some(n) => n,

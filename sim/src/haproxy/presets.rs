@@ -32,18 +32,15 @@ pub struct ProxyChecks {
 }
 
 impl ProxyChecks {
-    /// `seed`: "three unsuccessful attempts each in 5 seconds" (`inter 5s fall 3`);
-    /// `safe`: `inter 1s fall 3`, what the lab ran from the start. Both `rise 2`, haproxy's
-    /// default.
+    /// The checks the policy's controller gives the servers it adds, so the configured
+    /// servers and the added ones never differ: `seed` "three unsuccessful attempts each
+    /// in 5 seconds" (`inter 5s fall 3`), `safe` `inter 1s fall 3`, both `rise 2`.
     pub fn of(policy: Policy) -> Self {
-        let inter_ms = match policy {
-            Policy::Seed => ControllerConfig::SEED_CHECK_INTER_MS,
-            Policy::Safe => ControllerConfig::default().check_inter_ms,
-        };
+        let c = ControllerConfig::profile(policy);
         ProxyChecks {
-            inter: Duration::from_millis(inter_ms),
-            fall: 3,
-            rise: 2,
+            inter: Duration::from_millis(c.check_inter_ms),
+            fall: c.check_fall,
+            rise: c.check_rise,
         }
     }
 }

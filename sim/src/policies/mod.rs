@@ -32,7 +32,7 @@ pub const VARIANTS: [Variant; 3] = [
         label: "seed, 120 s cycle",
         slug: "seed-120s",
         policy: Policy::Seed,
-        interval: SimDuration::from_secs(120),
+        interval: FailoverSettings::default_interval(Policy::Seed),
     },
     Variant {
         label: "seed, 10 s cycle",
@@ -44,7 +44,7 @@ pub const VARIANTS: [Variant; 3] = [
         label: "safe",
         slug: "safe",
         policy: Policy::Safe,
-        interval: SimDuration::from_secs(1),
+        interval: FailoverSettings::default_interval(Policy::Safe),
     },
 ];
 

@@ -102,9 +102,7 @@ pub fn build(
                 pinned_seed: f.pinned_seed,
                 without_figures: without as u64,
                 lost_writes: m(&|f| Some(f.lost_writes)),
-                failed_requests: m(&|f| {
-                    Some(f.failed_requests - f.unknown_requests.min(f.failed_requests))
-                }),
+                failed_requests: m(&|f| Some(f.failed_requests.saturating_sub(f.unknown_requests))),
                 unknown_requests: m(&|f| Some(f.unknown_requests)),
                 unavailability_per_port_ms: ports
                     .iter()

@@ -38,7 +38,6 @@ use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::run::{controller_config, workload_config, RunResult, Summary};
 use crate::trace::{record, Event, Recording, Trace};
 use crate::workload::{read_back_with, run_clients, written_keys, ReadBack};
-use judge::checker;
 use judge::history::History;
 
 /// The running world. Dropping it tears everything down.
@@ -621,23 +620,14 @@ async fn run_in(
     drop(world);
     let history = history.events();
     let trace = trace.events();
-    let mut input = checker::Input::new(&history, &trace, summary.duration_ms);
-    input.faults = summary.faults.clone();
-    input.actions = scenario.faults.iter().map(|f| f.action.clone()).collect();
-    input.proxies = scenario.topology.lab().proxies;
-    input.final_state = final_state.clone();
-    input.redundant_at_ms = summary.redundant_at_ms;
-    let analysis = checker::analyze(&input);
-    let expectations = checker::expectations(&analysis, &scenario.expect);
-    Ok(RunResult {
+    Ok(RunResult::judged(
+        scenario,
         seed,
         history,
         trace,
         final_state,
         summary,
-        analysis,
-        expectations,
-    })
+    ))
 }
 
 fn problems(records: &[crate::nemesis::FaultRecord]) -> Vec<String> {

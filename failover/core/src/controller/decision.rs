@@ -22,8 +22,9 @@ impl Controller {
         if failed.role == MachineRole::Redis && self.config.quorum {
             self.quorum(failed)?;
         }
+        let ports = self.mastered_ports(failed);
         if let Some(budget) = &self.config.budget {
-            for port in self.mastered_ports(failed) {
+            for &port in &ports {
                 self.budget
                     .may_fail_over(budget, port, now_ms)
                     .map_err(Unrecoverable::Budget)?;
@@ -32,7 +33,6 @@ impl Controller {
                 .may_launch(budget, now_ms)
                 .map_err(Unrecoverable::Budget)?;
         }
-        let ports = self.mastered_ports(failed);
         match (failed.role, self.config.promotion) {
             (MachineRole::Haproxy, _) => Ok(self.first_healthy(failed)),
             // A failed replica's plan promotes nobody: the master stays and takes the
