@@ -17,6 +17,8 @@
 //!   operations through the local haproxy, each recorded in the history (`judge::history`).
 //! - [`nemesis`]: applies a scenario's faults at their times, logs when each took effect.
 //! - [`signal`]: a deterministic watch (tokio's wakes its waiters in a random order).
+//! - [`phase`]: when the proxies' checks and the controller's polls run, between the
+//!   scenario's whole-second fault times, in both worlds.
 //! - [`trace`]: every fault and state change of a run, with its simulated time.
 //! - [`redundancy`]: the end-of-run check that the lab is fully redundant again.
 //! - [`cloud`]: the simulated EC2 control plane: launches, boot delays, capacity errors,
@@ -50,6 +52,7 @@ pub mod lab;
 pub mod machine;
 pub mod nemesis;
 pub mod net;
+pub mod phase;
 pub mod policies;
 pub mod real;
 pub mod redis;

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -95,6 +96,22 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     Rc::new(move |ctx| Box::pin(f(ctx)) as ProcessFuture)
+}
+
+/// `f`, whose first start waits `delay` (the process is started that late) and whose
+/// restarts start at once.
+pub fn first_start_after(delay: Duration, f: ProcessFactory) -> ProcessFactory {
+    let started = Rc::new(Cell::new(false));
+    Rc::new(move |ctx| {
+        let first = !started.replace(true);
+        let run = f.clone();
+        Box::pin(async move {
+            if first {
+                tokio::time::sleep(delay).await;
+            }
+            run(ctx).await
+        }) as ProcessFuture
+    })
 }
 
 /// A command to a machine's supervisor.

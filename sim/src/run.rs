@@ -151,10 +151,6 @@ pub fn controller_config(scenario: &Scenario) -> ControllerConfig {
         Policy::Seed => profile.poll_timeout_ms,
         Policy::Safe => (interval * 4 / 5).max(1),
     };
-    // Under safe the plans are the seed's step order: with the fenced plan
-    // (`SAFE_FAILED_REDIS`) the failover is short enough that the worlds' known one-second
-    // detection difference and a second not yet explained put the two-world comparison of
-    // master-machine-crash and master pause beyond its tolerance (ARCHITECTURE.md).
     ControllerConfig {
         interval_ms: interval,
         fail_count: scenario.failover.fail_count.max(1),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use failover::config::{ControllerConfig, Policy, PollOrder, Promotion};
 use failover::layout::Topology;
-use failover::plan::{FAILED_HAPROXY, FAILED_REDIS};
+use failover::plan::{FAILED_HAPROXY, FAILED_REDIS, SAFE_FAILED_REDIS};
 use sim::haproxy::{presets, HaproxyConfig};
 use sim::run::controller_config;
 
@@ -104,8 +104,8 @@ fn safe_is_the_default_and_polls_every_second() {
     assert_eq!(c.polls, PollOrder::AtOnce);
     assert_eq!(c.poll_timeout_ms, 800);
     assert_eq!(c.check_inter_ms, 1_000);
-    // The fenced plan waits for the two worlds to agree on it (see run::controller_config).
-    assert_eq!(c.failed_redis, FAILED_REDIS);
+    // Fenced before the promotion, the old master's servers deleted last.
+    assert_eq!(c.failed_redis, SAFE_FAILED_REDIS);
     assert!(c.quorum);
     assert!(matches!(c.promotion, Promotion::ByData { .. }));
     assert!(c.budget.is_some());

@@ -144,11 +144,15 @@ impl ControllerConfig {
     pub const MAX_LINK_DOWN_MS: u64 = 30_000;
 
     /// The settings `policy` starts from: [`seed_profile`](Self::seed_profile) or the
-    /// library's defaults (the safe policy's quorum, promotion and budget).
+    /// safe policy's, the library's defaults (quorum, promotion by data, budget) with the
+    /// fenced plan ([`SAFE_FAILED_REDIS`]).
     pub fn profile(policy: Policy) -> Self {
         match policy {
             Policy::Seed => Self::seed_profile(),
-            Policy::Safe => Self::default(),
+            Policy::Safe => Self {
+                failed_redis: SAFE_FAILED_REDIS.to_vec(),
+                ..Self::default()
+            },
         }
     }
 

@@ -43,6 +43,13 @@ impl ProxyChecks {
             rise: c.check_rise,
         }
     }
+
+    /// The longest period of a server's checks: with no `timeout check` a check that
+    /// times out (a silent server, or an expect that never matches) takes `inter`, and the
+    /// next starts `inter` after it ended. Every other check's period divides it.
+    pub fn cycle(&self) -> Duration {
+        self.inter * 2
+    }
 }
 
 /// `check inter .. fall .. rise ..`, optionally `backup`, `on-marked-down

@@ -23,8 +23,11 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
 use crate::haproxy::{presets, run_haproxy};
-use crate::machine::{derive_seed, factory, start_machine, MachineControl, MachineSpec};
+use crate::machine::{
+    derive_seed, factory, first_start_after, start_machine, MachineControl, MachineSpec,
+};
 use crate::net::TurmoilConnector;
+use crate::phase::{CONTROLLER_START, PROXIES_START};
 use crate::redis::{run_redis, RedisConfig};
 use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
@@ -192,14 +195,20 @@ pub fn machine_spec(
             let config = presets::haproxy_node(topology, name, policy);
             processes.push((
                 "haproxy".to_string(),
-                factory(move |ctx| run_haproxy(config.clone(), ctx)),
+                first_start_after(
+                    PROXIES_START,
+                    factory(move |ctx| run_haproxy(config.clone(), ctx)),
+                ),
             ));
         }
         None if name == topology.app => {
             let config = presets::app_local(topology, policy);
             processes.push((
                 "haproxy".to_string(),
-                factory(move |ctx| run_haproxy(config.clone(), ctx)),
+                first_start_after(
+                    PROXIES_START,
+                    factory(move |ctx| run_haproxy(config.clone(), ctx)),
+                ),
             ));
             let (workload, history) = (workload.clone(), history.clone());
             processes.push((
@@ -216,33 +225,34 @@ pub fn machine_spec(
         }
         None if name == topology.monitor => {
             if let Some(setup) = monit.cloned() {
+                let controller = factory(move |_ctx| {
+                    let s = setup.clone();
+                    let epoch = s.next_epoch();
+                    async move {
+                        match Shell::new(
+                            s.config,
+                            s.deployment,
+                            epoch,
+                            TurmoilConnector,
+                            s.cloud,
+                            s.store,
+                        ) {
+                            Ok(shell) => {
+                                let recorder = Rc::new(|e| record("controller", e));
+                                shell.with_recorder(recorder).run().await
+                            }
+                            Err(e) => record(
+                                "monit",
+                                Event::ControllerCannotStart {
+                                    error: e.to_string(),
+                                },
+                            ),
+                        }
+                    }
+                });
                 processes.push((
                     "controller".to_string(),
-                    factory(move |_ctx| {
-                        let s = setup.clone();
-                        let epoch = s.next_epoch();
-                        async move {
-                            match Shell::new(
-                                s.config,
-                                s.deployment,
-                                epoch,
-                                TurmoilConnector,
-                                s.cloud,
-                                s.store,
-                            ) {
-                                Ok(shell) => {
-                                    let recorder = Rc::new(|e| record("controller", e));
-                                    shell.with_recorder(recorder).run().await
-                                }
-                                Err(e) => record(
-                                    "monit",
-                                    Event::ControllerCannotStart {
-                                        error: e.to_string(),
-                                    },
-                                ),
-                            }
-                        }
-                    }),
+                    first_start_after(CONTROLLER_START, controller),
                 ));
             }
         }

@@ -68,6 +68,11 @@ impl RealNemesis {
         self.records.iter().any(|r| r.took_effect_ms.is_some())
     }
 
+    /// When the next apply or heal is due (scenario time), if any is left.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.timeline.get(self.next).map(|(at, _)| *at)
+    }
+
     /// Applies and heals what is due by now.
     pub async fn act(&mut self, world: &World) {
         while let Some((at, step)) = self.timeline.get(self.next) {

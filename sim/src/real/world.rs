@@ -34,6 +34,7 @@ use crate::cloud::state::CloudState;
 use crate::cloud::CloudEvent;
 use crate::lab::initial_deployment;
 use crate::machine::derive_seed;
+use crate::phase::{CONTROLLER_START, PROXIES_START};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::run::{controller_config, workload_config, RunResult, Summary};
 use crate::trace::{record, Event, Recording, Trace};
@@ -228,7 +229,7 @@ impl World {
             if self.controller.borrow().is_some() {
                 return Err("the controller was already running".into());
             }
-            self.start_controller();
+            self.start_controller(self.now());
             return Ok(());
         }
         self.alive_machine(machine)?;
@@ -273,20 +274,24 @@ impl World {
         Ok(())
     }
 
-    fn start_controller(&self) {
+    /// Starts the controller at scenario time `at`: [`CONTROLLER_START`] for its first
+    /// start, as the lab's; now for a restart.
+    fn start_controller(&self, at: Duration) {
         let n = self.controller_starts.get();
         self.controller_starts.set(n + 1);
         let epoch = derive_seed(self.seed, &["monit", "controller epoch", &n.to_string()]);
-        let shell = Shell::new(
-            self.config.clone(),
-            self.deployment.clone(),
-            epoch,
+        let (config, deployment) = (self.config.clone(), self.deployment.clone());
+        let (connector, cloud, store) = (
             FromAddress(self.monit.ip()),
             self.cloud.clone(),
             self.store.clone(),
         );
         let (trace, start) = (self.trace.clone(), self.start);
         let handle = tokio::task::spawn_local(async move {
+            // The shell's clock starts when it is made: made late, its cycles would keep
+            // the phase of the moment it was asked for.
+            tokio::time::sleep_until((start + at).into()).await;
+            let shell = Shell::new(config, deployment, epoch, connector, cloud, store);
             match shell {
                 Ok(shell) => {
                     let recorder = Rc::new(move |e| {
@@ -372,16 +377,17 @@ impl World {
     }
 }
 
-/// Time zero: the first whole number of check intervals after the app's haproxy started
-/// its checks that is not in the past. The lab's proxies start at 0, so this puts the real
-/// checks at the lab's phase of each interval: whether a client's retry meets a proxy
-/// already marked DOWN turns on a few ms.
-fn in_check_phase(app_started: Instant, policy: Policy) -> Instant {
-    let inter = crate::haproxy::presets::ProxyChecks::of(policy).inter;
-    let period = inter.as_millis().max(1);
-    let waited = app_started.elapsed().as_millis();
-    let periods = waited.div_ceil(period) as u32;
-    app_started + inter * periods
+/// Time zero: [`PROXIES_START`] after the haproxies started, give or take whole check
+/// cycles, the first such instant not in the past. The lab's proxies start at
+/// `PROXIES_START` and a cycle is the longest period a server's checks can have
+/// (`ProxyChecks::cycle`), so the real checks come at the lab's phase whatever the
+/// servers' health: whether a client's retry meets a proxy already marked DOWN, or a
+/// promoted replica's next check comes at once or an interval later, turns on it.
+fn in_check_phase(proxies_started: Instant, policy: Policy) -> Instant {
+    let cycle = crate::haproxy::presets::ProxyChecks::of(policy).cycle();
+    let needed = proxies_started.elapsed() + PROXIES_START;
+    let cycles = needed.as_millis().div_ceil(cycle.as_millis().max(1)) as u32;
+    proxies_started + cycle * cycles - PROXIES_START
 }
 
 /// Builds the seed deployment from real processes and waits until it is ready.
@@ -430,13 +436,13 @@ async fn build(scenario: &Scenario, seed_value: u64, trace: &Trace) -> Result<Wo
     let r = local
         .launch_named(&seed::token(&app), &app, MachineRole::Haproxy, sw, now)
         .map_err(|e| start_err(&e))?;
-    let app_started = first_answer(r.ip, topology.api_port)
+    let proxies_started = first_answer(r.ip, topology.api_port)
         .await
         .map_err(RealError::Start)?;
     ips.insert(app.clone(), r.ip);
     ips.insert(topology.monitor.clone(), monit.ip());
     let ready = seed::wait_ready(&local, &topology, Duration::from_secs(60)).await;
-    let zero = in_check_phase(app_started, policy);
+    let zero = in_check_phase(proxies_started, policy);
     tokio::time::sleep_until(zero.into()).await;
     for name in &topology.redis_machines {
         for port in topology.redis_port_list() {
@@ -526,7 +532,7 @@ async fn run_in(
             .join(", "),
         duration.as_secs()
     ));
-    world.start_controller();
+    world.start_controller(CONTROLLER_START);
     let history = History::default();
     let app_ip = world.ip(&world.topology.app).unwrap_or(Ipv4Addr::LOCALHOST);
     let net = RealNet {
@@ -588,7 +594,11 @@ async fn run_in(
             ));
             next_progress += Duration::from_secs(15);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Awake every 50 ms for the cloud and Ctrl-C, and on time for the next fault:
+        // a fault applied late moves it against the lab's checks and polls.
+        let tick = world.now() + Duration::from_millis(50);
+        let wake = nemesis.next_due().map_or(tick, |due| due.min(tick));
+        tokio::time::sleep_until((world.start + wake).into()).await;
     }
     let ended = world.now();
     if let Some(w) = watch {
