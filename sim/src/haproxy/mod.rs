@@ -37,6 +37,17 @@ use crate::trace::{record, Event};
 /// Runs one haproxy process until it is killed. Host names are resolved once, at start,
 /// as haproxy does.
 pub async fn run_haproxy(config: HaproxyConfig, ctx: ProcessCtx) {
+    run_haproxy_checking_after(config, Duration::ZERO, ctx).await
+}
+
+/// [`run_haproxy`] for a process started before the lab's time zero, as the real world's
+/// seed proxies are: it serves from the start, and its checks keep the phase they had,
+/// the first one `checks_after` in (`crate::phase::CHECKS_START`).
+pub async fn run_haproxy_checking_after(
+    config: HaproxyConfig,
+    checks_after: Duration,
+    ctx: ProcessCtx,
+) {
     let resolve = |host: &str| turmoil::lookup(host);
     let state = Rc::new(RefCell::new(state::State::new(config.clone(), &resolve)));
     record(&config.name, Event::HaproxyStarted);
@@ -70,7 +81,7 @@ pub async fn run_haproxy(config: HaproxyConfig, ctx: ProcessCtx) {
     let min_inter = checked.iter().map(|c| c.1).min().unwrap_or_default();
     let n = checked.len() as u32;
     for (pos, (uid, _)) in checked.iter().enumerate() {
-        let delay = min_inter * pos as u32 / n.max(1);
+        let delay = checks_after + min_inter * pos as u32 / n.max(1);
         tasks.spawn_local(check::check_loop(state.clone(), *uid, delay, ctx.clone()));
     }
     while tasks.join_next().await.is_some() {}

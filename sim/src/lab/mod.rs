@@ -22,12 +22,13 @@ use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::cloud::SimCloud;
-use crate::haproxy::{presets, run_haproxy};
+use crate::haproxy::{presets, run_haproxy_checking_after, HaproxyConfig};
 use crate::machine::{
     derive_seed, factory, first_start_after, start_machine, MachineControl, MachineSpec,
+    ProcessFactory,
 };
 use crate::net::TurmoilConnector;
-use crate::phase::{CONTROLLER_START, PROXIES_START};
+use crate::phase::{CHECKS_START, CONTROLLER_START};
 use crate::redis::{run_redis, RedisConfig};
 use crate::trace::{record, Event};
 use crate::workload::{run_workload, WorkloadConfig};
@@ -163,6 +164,20 @@ pub fn initial_deployment(topology: &Topology, ip: impl Fn(&str) -> IpAddr) -> D
     topology.deployment(|m| ip(m).to_string(), |m| Some(format!("i-{m}")))
 }
 
+/// A seed machine's haproxy: its first start checks from [`CHECKS_START`], as the real
+/// world's, started before time zero; a restart checks from its restart.
+fn seed_haproxy(config: HaproxyConfig) -> (String, ProcessFactory) {
+    let started = Rc::new(Cell::new(false));
+    let process = factory(move |ctx| {
+        let after = match started.replace(true) {
+            false => CHECKS_START,
+            true => Duration::ZERO,
+        };
+        run_haproxy_checking_after(config.clone(), after, ctx)
+    });
+    ("haproxy".to_string(), process)
+}
+
 /// The processes of a machine of `topology` at the start: the first redis machine's
 /// servers are masters, the other redis machines' start as their replicas.
 pub fn machine_spec(
@@ -192,24 +207,10 @@ pub fn machine_spec(
             }
         }
         Some(MachineRole::Haproxy) => {
-            let config = presets::haproxy_node(topology, name, policy);
-            processes.push((
-                "haproxy".to_string(),
-                first_start_after(
-                    PROXIES_START,
-                    factory(move |ctx| run_haproxy(config.clone(), ctx)),
-                ),
-            ));
+            processes.push(seed_haproxy(presets::haproxy_node(topology, name, policy)));
         }
         None if name == topology.app => {
-            let config = presets::app_local(topology, policy);
-            processes.push((
-                "haproxy".to_string(),
-                first_start_after(
-                    PROXIES_START,
-                    factory(move |ctx| run_haproxy(config.clone(), ctx)),
-                ),
-            ));
+            processes.push(seed_haproxy(presets::app_local(topology, policy)));
             let (workload, history) = (workload.clone(), history.clone());
             processes.push((
                 "workload".to_string(),

@@ -34,7 +34,7 @@ use crate::cloud::state::CloudState;
 use crate::cloud::CloudEvent;
 use crate::lab::initial_deployment;
 use crate::machine::derive_seed;
-use crate::phase::{CONTROLLER_START, PROXIES_START};
+use crate::phase::{CHECKS_START, CONTROLLER_START};
 use crate::redundancy::{self, Live, LiveKind, Redundancy};
 use crate::run::{controller_config, workload_config, RunResult, Summary};
 use crate::trace::{record, Event, Recording, Trace};
@@ -377,17 +377,17 @@ impl World {
     }
 }
 
-/// Time zero: [`PROXIES_START`] after the haproxies started, give or take whole check
-/// cycles, the first such instant not in the past. The lab's proxies start at
-/// `PROXIES_START` and a cycle is the longest period a server's checks can have
+/// Time zero: [`CHECKS_START`] before the haproxies' first checks, give or take whole
+/// check cycles, the first such instant not in the past. The lab's proxies first check at
+/// `CHECKS_START` and a cycle is the longest period a server's checks can have
 /// (`ProxyChecks::cycle`), so the real checks come at the lab's phase whatever the
 /// servers' health: whether a client's retry meets a proxy already marked DOWN, or a
 /// promoted replica's next check comes at once or an interval later, turns on it.
 fn in_check_phase(proxies_started: Instant, policy: Policy) -> Instant {
     let cycle = crate::haproxy::presets::ProxyChecks::of(policy).cycle();
-    let needed = proxies_started.elapsed() + PROXIES_START;
+    let needed = proxies_started.elapsed() + CHECKS_START;
     let cycles = needed.as_millis().div_ceil(cycle.as_millis().max(1)) as u32;
-    proxies_started + cycle * cycles - PROXIES_START
+    proxies_started + cycle * cycles - CHECKS_START
 }
 
 /// Builds the seed deployment from real processes and waits until it is ready.
